@@ -1,0 +1,1 @@
+"""Bot catalog, marketplace, uploads, SDK, runtime, subscriptions and backtests."""

@@ -1,0 +1,52 @@
+"""Fixtures every test may use: the owner / member / outsider trio and API clients."""
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tenancy.models import Role
+from tenancy.tests.factories import MembershipFactory, TenantFactory, UserFactory
+
+pytest_plugins = ["tests.fixtures.services"]
+
+
+@pytest.fixture
+def tenant(db):
+    return TenantFactory(name="Acme Capital", slug="acme")
+
+
+@pytest.fixture
+def other_tenant(db):
+    return TenantFactory(name="Globex Trading", slug="globex")
+
+
+@pytest.fixture
+def owner(tenant):
+    """Owns ``tenant``."""
+    return MembershipFactory(tenant=tenant, user=UserFactory(username="olivia"), role=Role.OWNER).user
+
+
+@pytest.fixture
+def member(tenant):
+    """A viewer in ``tenant``: sees it, changes nothing."""
+    return MembershipFactory(tenant=tenant, user=UserFactory(username="mike"), role=Role.VIEWER).user
+
+
+@pytest.fixture
+def outsider(other_tenant):
+    """Owns ``other_tenant`` and has nothing to do with ``tenant``."""
+    return MembershipFactory(tenant=other_tenant, user=UserFactory(username="oscar"), role=Role.OWNER).user
+
+
+@pytest.fixture
+def api():
+    """``api(user)``: an API client authenticated with the user's token, as a script would be."""
+
+    def make(user=None):
+        client = APIClient()
+        if user is not None:
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make

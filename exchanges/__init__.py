@@ -1,0 +1,1 @@
+"""Exchange catalog, connections, encrypted credentials, adapters and the exchange simulator."""

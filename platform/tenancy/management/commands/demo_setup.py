@@ -1,0 +1,48 @@
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from tenancy.models import Membership, Region, Role, Tenant
+from tenancy.services import tenant_create
+
+DEMO_TENANT = "Demo Trading"
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) the demo tenant, its owner 'demo' and an operator 'admin'; print the logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", help="password for both logins (default: a new random one each run)")
+        parser.add_argument("--region", choices=Region.values, default=Region.GLOBAL)
+
+    @transaction.atomic
+    def handle(self, *args, password=None, region=Region.GLOBAL, **options):
+        password = password or secrets.token_urlsafe(12)
+        User = get_user_model()
+        demo, _ = User.objects.get_or_create(username="demo", defaults={"is_staff": True})
+        demo.set_password(password)
+        demo.save()
+        admin, _ = User.objects.get_or_create(username="admin", defaults={"is_staff": True, "is_superuser": True})
+        admin.set_password(password)
+        admin.save()
+        tenant = Tenant.objects.filter(name=DEMO_TENANT).first() or tenant_create(
+            name=DEMO_TENANT, owner=demo, region=region
+        )
+        Membership.objects.get_or_create(tenant=tenant, user=demo, defaults={"role": Role.OWNER})
+        self.stdout.write(
+            self.style.SUCCESS(
+                "\n".join(
+                    [
+                        "",
+                        "=" * 64,
+                        f"  Demo tenant : {tenant.name} (region {tenant.region})",
+                        f"  Tenant login: demo / {password}   (owner; dashboard and scoped admin)",
+                        f"  Operator    : admin / {password}   (superuser; the whole platform)",
+                        "=" * 64,
+                        "",
+                    ]
+                )
+            )
+        )

@@ -1,0 +1,77 @@
+"""Tenants, their members and the roles members hold."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Region(models.TextChoices):
+    US = "us", "United States"
+    EU = "eu", "EU / UK"
+    GLOBAL = "global", "Global"
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    TRADER = "trader", "Trader"
+    VIEWER = "viewer", "Viewer"
+
+
+# Each role can do everything the roles below it can.
+ROLE_RANK = {Role.VIEWER: 0, Role.TRADER: 1, Role.ADMIN: 2, Role.OWNER: 3}
+
+
+def role_at_least(role: str, minimum: str) -> bool:
+    return ROLE_RANK[Role(role)] >= ROLE_RANK[Role(minimum)]
+
+
+class Tenant(models.Model):
+    # The scoping helper filters this model by its own key.
+    tenant_field = "pk"
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=140, unique=True)
+    region = models.CharField(max_length=10, choices=Region.choices, default=Region.GLOBAL)
+    is_active = models.BooleanField(default=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="tenants")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    tenant_field = "tenant"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["tenant", "created_at"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "user"], name="uniq_membership_tenant_user")]
+        indexes = [models.Index(fields=["user", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.tenant} ({self.role})"
+
+    def has_role(self, minimum: str) -> bool:
+        return role_at_least(self.role, minimum)
+
+
+class TenantOwnedModel(models.Model):
+    """Base for every domain row: it belongs to exactly one tenant."""
+
+    tenant_field = "tenant"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        abstract = True

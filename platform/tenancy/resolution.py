@@ -1,0 +1,74 @@
+"""Which tenant a request acts for: the same rule for the API, pages and websockets.
+
+1. an explicit choice (the ``X-Tenant`` header of an API call: an id or a slug),
+2. else the tenant chosen with the switcher (stored in the session),
+3. else the user's first membership.
+A choice the user may not act for is ignored for the session and refused (404) for an
+explicit header, so a header never confirms that a tenant exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tenancy.models import Membership, Role, Tenant
+
+SESSION_KEY = "tenant_id"
+
+
+class TenantNotFound(Exception):
+    """The explicitly requested tenant does not exist or the user is not a member."""
+
+
+@dataclass(frozen=True)
+class TenantContext:
+    tenant: Tenant | None
+    role: str | None  # the user's role in the tenant; superusers act as owners
+
+    def has_role(self, minimum: str) -> bool:
+        from tenancy.models import role_at_least
+
+        return self.role is not None and role_at_least(self.role, minimum)
+
+
+NO_TENANT = TenantContext(tenant=None, role=None)
+
+
+def _lookup(value) -> dict:
+    value = str(value).strip()
+    return {"pk": int(value)} if value.isdigit() else {"slug": value}
+
+
+def _context_for(user, **lookup) -> TenantContext | None:
+    if user.is_superuser:
+        tenant = Tenant.objects.filter(**lookup).first()
+        return TenantContext(tenant, Role.OWNER) if tenant else None
+    membership = (
+        Membership.objects.select_related("tenant")
+        .filter(user=user, tenant__is_active=True, **{f"tenant__{k}": v for k, v in lookup.items()})
+        .first()
+    )
+    return TenantContext(membership.tenant, membership.role) if membership else None
+
+
+def resolve_tenant(*, user, explicit=None, session_tenant_id=None) -> TenantContext:
+    if user is None or not user.is_authenticated:
+        return NO_TENANT
+    if explicit not in (None, ""):
+        context = _context_for(user, **_lookup(explicit))
+        if context is None:
+            raise TenantNotFound(explicit)
+        return context
+    if str(session_tenant_id or "").isdigit():
+        context = _context_for(user, pk=int(session_tenant_id))
+        if context is not None:
+            return context
+    first = (
+        Membership.objects.select_related("tenant")
+        .filter(user=user, tenant__is_active=True)
+        .order_by("created_at", "pk")
+        .first()
+    )
+    if first is not None:
+        return TenantContext(first.tenant, first.role)
+    return NO_TENANT

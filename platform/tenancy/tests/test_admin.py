@@ -1,0 +1,111 @@
+"""The admin: superusers see everything; staff see and edit only their tenant's rows,
+with the rights of their role there."""
+
+import pytest
+
+from tenancy.models import Membership, Role
+from tenancy.tests.factories import MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_owner(owner):
+    owner.is_staff = True
+    owner.save()
+    return owner
+
+
+@pytest.fixture
+def staff_viewer(member):
+    member.is_staff = True
+    member.save()
+    return member
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+def test_superuser_sees_every_tenant(client, superuser, owner, outsider):
+    client.force_login(superuser)
+    page = client.get("/admin/tenancy/tenant/").content.decode()
+    assert "Acme Capital" in page and "Globex Trading" in page
+
+
+def test_staff_see_only_their_tenants_rows(client, staff_owner, outsider):
+    client.force_login(staff_owner)
+    tenants = client.get("/admin/tenancy/tenant/")
+    assert tenants.status_code == 200
+    assert "Acme Capital" in tenants.content.decode()
+    assert "Globex" not in tenants.content.decode()
+    members = client.get("/admin/tenancy/membership/").content.decode()
+    assert "olivia" in members
+    assert "oscar" not in members
+
+
+def test_staff_cannot_open_another_tenants_row(client, staff_owner, outsider, other_tenant):
+    client.force_login(staff_owner)
+    foreign = Membership.objects.get(user=outsider)
+    for url in (
+        f"/admin/tenancy/membership/{foreign.pk}/change/",
+        f"/admin/tenancy/tenant/{other_tenant.pk}/change/",
+    ):
+        response = client.get(url, follow=True)
+        assert "oscar" not in response.content.decode()
+        assert "doesn’t exist" in response.content.decode()
+    response = client.post(f"/admin/tenancy/membership/{foreign.pk}/delete/", {"post": "yes"})
+    assert Membership.objects.filter(pk=foreign.pk).exists()
+
+
+def test_staff_cannot_move_a_row_to_another_tenant(client, staff_owner, tenant, other_tenant):
+    client.force_login(staff_owner)
+    newbie = UserFactory(username="newbie")
+    response = client.post(
+        "/admin/tenancy/membership/add/", {"tenant": other_tenant.pk, "user": newbie.pk, "role": "viewer"}
+    )
+    assert response.status_code == 200  # the form comes back with an error
+    assert "Select a valid choice" in response.content.decode()
+    assert not Membership.objects.filter(user=newbie).exists()
+    client.post("/admin/tenancy/membership/add/", {"tenant": tenant.pk, "user": newbie.pk, "role": "viewer"})
+    assert Membership.objects.get(user=newbie).tenant == tenant
+
+
+def test_a_viewer_looks_but_does_not_change(client, staff_viewer, owner):
+    client.force_login(staff_viewer)
+    assert client.get("/admin/tenancy/membership/").status_code == 200
+    target = Membership.objects.get(user=owner)
+    client.post(
+        f"/admin/tenancy/membership/{target.pk}/change/",
+        {"tenant": target.tenant_id, "user": owner.pk, "role": "viewer"},
+    )
+    target.refresh_from_db()
+    assert target.role == Role.OWNER
+    assert client.get("/admin/tenancy/membership/add/").status_code == 403
+
+
+def test_staff_without_a_tenant_see_nothing(client, db):
+    loner = UserFactory(username="loner", is_staff=True)
+    client.force_login(loner)
+    assert client.get("/admin/tenancy/membership/").status_code == 403
+
+
+def test_the_switcher_moves_a_staff_users_admin(client, staff_owner, other_tenant, outsider):
+    MembershipFactory(tenant=other_tenant, user=staff_owner, role=Role.ADMIN)
+    client.force_login(staff_owner)
+    client.post("/tenants/switch/", {"tenant": other_tenant.pk})
+    members = client.get("/admin/tenancy/membership/").content.decode()
+    assert "oscar" in members
+
+
+def test_api_tokens_are_masked_in_the_admin(client, superuser, owner, api):
+    from rest_framework.authtoken.models import Token
+
+    api(owner)  # creates the token
+    key = Token.objects.get(user=owner).key
+    client.force_login(superuser)
+    page = client.get("/admin/authtoken/tokenproxy/").content.decode()
+    assert "olivia" in page
+    assert key not in page
+    assert key[-4:] in page

@@ -1,0 +1,1 @@
+"""Orders, routing, failover, risk, positions, balances and market data polling."""
