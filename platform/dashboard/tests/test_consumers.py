@@ -1,7 +1,7 @@
 """The dashboard socket over the real ASGI stack and the real channels-redis layer."""
 
 import pytest
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
@@ -27,15 +27,15 @@ def socket(cookie: bytes | None = None) -> WebsocketCommunicator:
 
 
 async def test_a_member_receives_their_tenants_events_across_redis(owner, outsider, tenant, other_tenant):
-    mine = socket(await sync_to_async(session_cookie)(owner))
-    theirs = socket(await sync_to_async(session_cookie)(outsider))
+    mine = socket(await database_sync_to_async(session_cookie)(owner))
+    theirs = socket(await database_sync_to_async(session_cookie)(outsider))
     assert (await mine.connect())[0] is True
     assert (await theirs.connect())[0] is True
     assert (await mine.receive_json_from())["data"]["tenant"] == "Acme Capital"
     assert (await theirs.receive_json_from())["data"]["tenant"] == "Globex Trading"
 
     # Published from sync code (as a Celery task would), delivered through channels-redis.
-    await sync_to_async(tenant_event_publish)(tenant_id=tenant.pk, event="order.status", data={"status": "filled"})
+    await database_sync_to_async(tenant_event_publish)(tenant_id=tenant.pk, event="order.status", data={"status": "filled"})
     assert await mine.receive_json_from(timeout=5) == {"event": "order.status", "data": {"status": "filled"}}
     assert await theirs.receive_nothing(timeout=0.5)
 
@@ -51,15 +51,15 @@ async def test_a_socket_without_a_session_is_closed():
 
 
 async def test_a_user_without_a_tenant_is_closed():
-    loner = await sync_to_async(UserFactory)(username="loner")
-    communicator = socket(await sync_to_async(session_cookie)(loner))
+    loner = await database_sync_to_async(UserFactory)(username="loner")
+    communicator = socket(await database_sync_to_async(session_cookie)(loner))
     connected, code = await communicator.connect()
     assert connected is False
     assert code == CLOSE_FORBIDDEN
 
 
 async def test_a_foreign_origin_is_refused(owner):
-    cookie = await sync_to_async(session_cookie)(owner)
+    cookie = await database_sync_to_async(session_cookie)(owner)
     communicator = WebsocketCommunicator(
         application, "/ws/dashboard/", headers=[(b"origin", b"http://evil.example"), (b"cookie", cookie)]
     )
