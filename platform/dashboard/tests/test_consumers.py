@@ -35,7 +35,9 @@ async def test_a_member_receives_their_tenants_events_across_redis(owner, outsid
     assert (await theirs.receive_json_from())["data"]["tenant"] == "Globex Trading"
 
     # Published from sync code (as a Celery task would), delivered through channels-redis.
-    await database_sync_to_async(tenant_event_publish)(tenant_id=tenant.pk, event="order.status", data={"status": "filled"})
+    await database_sync_to_async(tenant_event_publish)(
+        tenant_id=tenant.pk, event="order.status", data={"status": "filled"}
+    )
     assert await mine.receive_json_from(timeout=5) == {"event": "order.status", "data": {"status": "filled"}}
     assert await theirs.receive_nothing(timeout=0.5)
 
