@@ -111,9 +111,12 @@ ensure_postgres() {
   local host port bindir datadir="$ROOT/var/pg" run_as=()
   host="$(url_part "$url" host)"; port="$(url_part "$url" port 5432)"
   case "$host" in 127.*|localhost|::1) ;; *) die "No PostgreSQL answers at $host:$port, and it is not local: start it or set DATABASE_URL." ;; esac
-  if command -v pg_ctlcluster >/dev/null && ls /etc/postgresql/*/main >/dev/null 2>&1; then
-    say "Starting the machine's PostgreSQL cluster"
-    as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start >/dev/null 2>&1 || true
+  local version
+  version="$(ls /etc/postgresql 2>/dev/null | sort -V | tail -1)"
+  if command -v pg_ctlcluster >/dev/null && [ -n "$version" ] \
+     && grep -qE "^port *= *$port\b" "/etc/postgresql/$version/main/postgresql.conf" 2>/dev/null; then
+    say "Starting the machine's PostgreSQL $version cluster"
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start >/dev/null 2>&1 || true
     wait_for 15 postgres_answers "$url" && return 0
   fi
   bindir="$(pg_bindir || true)"
@@ -135,6 +138,19 @@ ensure_postgres() {
     -o "-p $port -k $RUN_DIR -c listen_addresses=127.0.0.1" start >/dev/null || die "PostgreSQL did not start; see $RUN_DIR/postgres.log"
   wait_for 20 postgres_answers "$url" || die "PostgreSQL does not answer at $url; see $RUN_DIR/postgres.log"
   STARTED_PG=("${run_as[@]}" "$bindir/pg_ctl" -D "$datadir" -m fast stop)
+}
+
+# The URL's database, created when missing (tests create their own test_ database;
+# makemigrations --check reads the migration history from this one).
+ensure_database() {
+  "$PY" - "$1" <<'PYEOF'
+import sys, urllib.parse, psycopg
+from psycopg import sql
+name = urllib.parse.urlsplit(sys.argv[1]).path.lstrip("/")
+with psycopg.connect(sys.argv[1], dbname="postgres", autocommit=True) as conn:
+    if name and not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+PYEOF
 }
 
 stop_started_services() {
