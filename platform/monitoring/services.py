@@ -152,3 +152,12 @@ def health_report(*, celery_app=None) -> dict:
     essential_ok = checks["database"]["ok"] and checks["redis"]["ok"]
     status = "ok" if all(c["ok"] for c in checks.values()) else ("degraded" if essential_ok else "down")
     return {"status": status, "checks": {**checks, "beat": beat}, "time": timezone.now().isoformat()}
+
+
+def health_summary(report: dict) -> dict:
+    """The report without details that only operators need (host names, versions, errors)."""
+    return {
+        "status": report["status"],
+        "checks": {name: {"ok": check["ok"]} for name, check in report["checks"].items()},
+        "time": report["time"],
+    }

@@ -10,8 +10,15 @@ from django_celery_beat.models import PeriodicTask
 
 from monitoring.services import HEARTBEAT_KEY, health_report
 from monitoring.tasks import heartbeat, ping
+from tenancy.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client, db):
+    client.force_login(UserFactory(username="ops", is_staff=True))
+    return client
 
 
 def test_a_broker_without_workers_is_degraded_and_says_why():
@@ -27,9 +34,9 @@ def test_a_broker_without_workers_is_degraded_and_says_why():
     assert "no Celery worker" in checks["celery"]["error"]
 
 
-def test_redis_down_is_503_without_leaking_the_url(client, settings):
+def test_redis_down_is_503_without_leaking_the_url(staff_client, settings):
     settings.REDIS_URL = "redis://:hunter2secret@127.0.0.1:1/0"
-    response = client.get("/api/v1/health/")
+    response = staff_client.get("/api/v1/health/")
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "down"
@@ -46,8 +53,8 @@ def test_a_task_runs_on_a_real_worker_over_redis(celery_worker):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_health_with_a_worker_is_ok(client, celery_worker):
-    response = client.get("/api/v1/health/")
+def test_health_with_a_worker_is_ok(staff_client, celery_worker):
+    response = staff_client.get("/api/v1/health/")
     body = response.json()
     assert response.status_code == 200, body
     assert body["status"] == "ok"
@@ -56,7 +63,18 @@ def test_health_with_a_worker_is_ok(client, celery_worker):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_beat_heartbeat_is_scheduled_and_shows_in_health(client, celery_worker):
+def test_anonymous_callers_get_the_status_without_details(client, celery_worker):
+    response = client.get("/api/v1/health/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["checks"]["celery"] == {"ok": True}
+    assert celery_worker not in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_beat_heartbeat_is_scheduled_and_shows_in_health(staff_client, celery_worker):
+    client = staff_client
     task = PeriodicTask.objects.get(task="monitoring.tasks.heartbeat")
     assert (task.interval.every, task.interval.period, task.enabled) == (30, "seconds", True)
     cache.delete(HEARTBEAT_KEY)

@@ -189,3 +189,9 @@ class TestApiSchema:
         docs = client.get("/api/docs/")
         assert docs.status_code == 200
         assert b"cdn." not in docs.content and b"jsdelivr" not in docs.content
+
+    def test_schema_generates_without_warnings(self, tmp_path):
+        from django.core.management import call_command
+
+        call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+        assert "/api/v1/health/" in (tmp_path / "schema.yml").read_text()
