@@ -62,9 +62,6 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} @ {self.tenant} ({self.role})"
 
-    def has_role(self, minimum: str) -> bool:
-        return role_at_least(self.role, minimum)
-
 
 class TenantOwnedModel(models.Model):
     """Base for every domain row: it belongs to exactly one tenant."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tenancy.models import Membership, Role, Tenant
+from tenancy.models import Membership, Role, Tenant, role_at_least
 
 SESSION_KEY = "tenant_id"
 
@@ -26,8 +26,6 @@ class TenantContext:
     role: str | None  # the user's role in the tenant; superusers act as owners
 
     def has_role(self, minimum: str) -> bool:
-        from tenancy.models import role_at_least
-
         return self.role is not None and role_at_least(self.role, minimum)
 
 

@@ -28,12 +28,6 @@ def tenant_get_for_user(*, user, tenant_id) -> Tenant:
         raise Http404("No tenant matches the given query.") from None
 
 
-def membership_for(*, user, tenant: Tenant) -> Membership | None:
-    if tenant is None or not user.is_authenticated:
-        return None
-    return Membership.objects.filter(user=user, tenant=tenant).first()
-
-
 def membership_list(*, tenant: Tenant) -> QuerySet[Membership]:
     return scoped(Membership, tenant=tenant).select_related("user").order_by("created_at")
 
