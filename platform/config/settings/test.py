@@ -15,6 +15,8 @@ from .base import CACHES, CHANNEL_LAYERS, DATABASES  # noqa: E402
 # No persistent connections: threads of the ASGI stack would otherwise keep the test
 # database open and stop it from being dropped.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Two test runs on one machine (say, two checkouts) each need their own database.
+DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DB_NAME", default=f"test_{DATABASES['default']['NAME']}")}
 
 DEBUG = False
 SECRET_KEY = "test-secret-key"

@@ -1,0 +1,161 @@
+"""The adapter interface: every exchange, ccxt-backed or not, looks like this.
+
+Adapters are async, take plain ``Credentials`` (never a model), return the dataclasses
+of ``exchanges.adapters.types`` and raise only ``exchanges.adapters.errors``.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from decimal import Decimal
+
+from exchanges.adapters.errors import ExchangeError, NotSupported
+from exchanges.adapters.types import (
+    Balance,
+    Candle,
+    Capabilities,
+    ConnectionTest,
+    Credentials,
+    Market,
+    Order,
+    OrderBook,
+    OrderType,
+    Position,
+    Side,
+    Ticker,
+    Trade,
+)
+
+
+class ExchangeAdapter(ABC):
+    #: the registry id, e.g. "binance", "robinhood", "paper"
+    exchange_id: str = ""
+    #: a human name for the catalog
+    name: str = ""
+    #: which credential fields (ccxt names) the exchange needs
+    required_credentials: tuple[str, ...] = ("apiKey", "secret")
+
+    def __init__(
+        self,
+        credentials: Credentials | None = None,
+        *,
+        api_base_url: str | None = None,
+        testnet: bool = False,
+        options: dict | None = None,
+    ):
+        self.credentials = credentials or Credentials()
+        self.api_base_url = api_base_url or None
+        self.testnet = testnet
+        self.options = options or {}
+
+    # --- markets and symbols -------------------------------------------------------
+    @abstractmethod
+    async def load_markets(self, *, reload: bool = False) -> dict[str, Market]:
+        """Unified symbol -> Market. Loaded once and reused."""
+
+    async def symbols(self) -> list[str]:
+        return sorted(await self.load_markets())
+
+    async def market(self, symbol: str) -> Market:
+        from exchanges.adapters.errors import BadSymbol
+
+        markets = await self.load_markets()
+        unified = self.normalize_symbol(symbol, markets=markets)
+        if unified not in markets:
+            raise BadSymbol(f"{symbol} is not listed", exchange=self.exchange_id)
+        return markets[unified]
+
+    def normalize_symbol(self, symbol: str, *, markets: dict[str, Market] | None = None) -> str:
+        """Any accepted spelling (BTC/USDT, BTC-USD, BTCUSDT, XBTUSD) -> the unified form."""
+        from exchanges.symbols import normalize
+
+        return normalize(symbol, exchange_id=self.exchange_id, markets=markets)
+
+    def exchange_symbol(self, symbol: str, *, markets: dict[str, Market] | None = None) -> str:
+        """The unified form -> this exchange's own market id."""
+        from exchanges.symbols import to_exchange
+
+        return to_exchange(symbol, exchange_id=self.exchange_id, markets=markets)
+
+    @abstractmethod
+    def capabilities(self, markets: dict[str, Market] | None = None) -> Capabilities:
+        """What the exchange can do; ``markets`` (when loaded) refine it."""
+
+    # --- public data ---------------------------------------------------------------
+    @abstractmethod
+    async def fetch_ticker(self, symbol: str) -> Ticker: ...
+
+    async def fetch_tickers(self, symbols: list[str]) -> dict[str, Ticker]:
+        """Many tickers; adapters with a batch endpoint override this."""
+        return {symbol: await self.fetch_ticker(symbol) for symbol in symbols}
+
+    @abstractmethod
+    async def fetch_order_book(self, symbol: str, *, limit: int = 20) -> OrderBook: ...
+
+    async def fetch_ohlcv(
+        self, symbol: str, *, timeframe: str = "1m", since: int | None = None, limit: int = 100
+    ) -> list[Candle]:
+        raise NotSupported("OHLCV is not available", exchange=self.exchange_id)
+
+    # --- private data and trading ----------------------------------------------------
+    @abstractmethod
+    async def fetch_balance(self) -> Balance: ...
+
+    @abstractmethod
+    async def create_order(
+        self,
+        *,
+        symbol: str,
+        side: Side,
+        type: OrderType,
+        amount: Decimal,
+        price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+        client_order_id: str | None = None,
+        time_in_force: str | None = None,
+        params: dict | None = None,
+    ) -> Order: ...
+
+    @abstractmethod
+    async def fetch_order(self, *, symbol: str, order_id: str | None = None, client_order_id: str | None = None) -> Order:
+        """By the exchange's id, or by our client order id when the id is not known."""
+
+    @abstractmethod
+    async def cancel_order(self, *, symbol: str, order_id: str) -> Order: ...
+
+    @abstractmethod
+    async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]: ...
+
+    async def fetch_closed_orders(self, symbol: str | None = None, *, since: int | None = None) -> list[Order]:
+        raise NotSupported("closed orders are not available", exchange=self.exchange_id)
+
+    async def fetch_my_trades(self, symbol: str | None = None, *, since: int | None = None) -> list[Trade]:
+        raise NotSupported("trade history is not available", exchange=self.exchange_id)
+
+    async def fetch_positions(self, symbols: list[str] | None = None) -> list[Position]:
+        return []  # spot-only exchanges hold no positions
+
+    async def set_leverage(self, *, symbol: str, leverage: int) -> None:
+        raise NotSupported("leverage is not available", exchange=self.exchange_id)
+
+    # --- lifecycle ---------------------------------------------------------------------
+    async def test_connection(self) -> ConnectionTest:
+        """Load markets (public) and the balance (private): ok, latency and the reason if not."""
+        started = time.perf_counter()
+        try:
+            await self.load_markets()
+            if any(self.credentials.values()):
+                await self.fetch_balance()
+        except ExchangeError as exc:
+            return ConnectionTest(
+                ok=False, latency_ms=_ms(started), error=str(exc), error_code=exc.code, limited=False
+            )
+        return ConnectionTest(ok=True, latency_ms=_ms(started))
+
+    async def close(self) -> None:
+        """Release network resources (sessions). The adapter may be reused until closed."""
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
