@@ -118,7 +118,9 @@ class ExchangeAdapter(ABC):
     ) -> Order: ...
 
     @abstractmethod
-    async def fetch_order(self, *, symbol: str, order_id: str | None = None, client_order_id: str | None = None) -> Order:
+    async def fetch_order(
+        self, *, symbol: str, order_id: str | None = None, client_order_id: str | None = None
+    ) -> Order:
         """By the exchange's id, or by our client order id when the id is not known."""
 
     @abstractmethod
@@ -148,12 +150,10 @@ class ExchangeAdapter(ABC):
             if any(self.credentials.values()):
                 await self.fetch_balance()
         except ExchangeError as exc:
-            return ConnectionTest(
-                ok=False, latency_ms=_ms(started), error=str(exc), error_code=exc.code, limited=False
-            )
+            return ConnectionTest(ok=False, latency_ms=_ms(started), error=str(exc), error_code=exc.code, limited=False)
         return ConnectionTest(ok=True, latency_ms=_ms(started))
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027  (a hook: adapters without sessions need nothing)
         """Release network resources (sessions). The adapter may be reused until closed."""
 
 

@@ -43,8 +43,24 @@ class Credentials:
     password: str = ""  # a passphrase (OKX, KuCoin, Coinbase Exchange ...)
     uid: str = ""
     privateKey: str = ""  # e.g. Robinhood's base64 Ed25519 private key
+    walletAddress: str = ""  # DEXes on ccxt (e.g. hyperliquid)
+    accountId: str = ""
+    login: str = ""
+    token: str = ""
+    twofa: str = ""
 
-    FIELDS = ("apiKey", "secret", "password", "uid", "privateKey")
+    FIELDS = (
+        "apiKey",
+        "secret",
+        "password",
+        "uid",
+        "privateKey",
+        "walletAddress",
+        "accountId",
+        "login",
+        "token",
+        "twofa",
+    )
 
     def __repr__(self) -> str:
         present = [name for name in self.FIELDS if getattr(self, name)]

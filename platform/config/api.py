@@ -11,12 +11,23 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from exchanges.adapters.errors import (
+    BadSymbol,
+    ExchangeError,
+    InsufficientFunds,
+    InvalidOrder,
+    NotSupported,
+    OrderNotFound,
+)
+
 logger = logging.getLogger(__name__)
 
 
 def exception_handler(exc, context):
     """DRF's handler; a service's Django ValidationError becomes a 400 naming its fields;
     anything else unexpected is a clean 500 without a stack trace."""
+    if isinstance(exc, ExchangeError):
+        return _exchange_error_response(exc)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = ValidationError(detail=detail)
@@ -29,6 +40,20 @@ def exception_handler(exc, context):
         {"detail": "Internal server error.", "code": "server_error"},
         status=status.HTTP_500_INTERNAL_SERVER_ERROR,
     )
+
+
+def _exchange_error_response(exc: ExchangeError) -> Response:
+    """An exchange's refusal, as the user should read it: bad input is a 400 naming the field;
+    a temporary problem a 503 with Retry-After; a failure at the exchange a 502."""
+    body = {"detail": str(exc), "code": exc.code, "exchange": exc.exchange}
+    if isinstance(exc, BadSymbol):
+        return Response({"symbol": [str(exc)], "code": exc.code}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, InvalidOrder | InsufficientFunds | OrderNotFound | NotSupported):
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    if exc.temporary:
+        headers = {"Retry-After": str(int(exc.retry_after))} if exc.retry_after else None
+        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=headers)
+    return Response(body, status=status.HTTP_502_BAD_GATEWAY)
 
 
 def api_not_found(request, *args, **kwargs):

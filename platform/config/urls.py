@@ -8,6 +8,7 @@ from config.api import api_not_found
 api_v1 = [
     path("", include("tenancy.api.urls")),
     path("", include("monitoring.api.urls")),
+    path("", include("exchanges.api.urls")),
 ]
 
 urlpatterns = [

@@ -146,6 +146,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Keep Django's LOGGING (and its secret-redacting filter) in the worker too.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Encrypted fields: separate from SECRET_KEY; first key encrypts, all decrypt -------
 FERNET_KEYS: list[str] = []
@@ -197,7 +199,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_secrets": {"()": "exchanges.redaction.SecretRedactingFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]},
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
@@ -207,3 +212,18 @@ LOGGING = {
 
 # --- Platform ----------------------------------------------------------------------------
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)
+
+# --- Exchanges ---------------------------------------------------------------------------
+# Adapters outside ccxt register themselves when their module is imported (see README,
+# "Adding an exchange").
+EXCHANGE_ADAPTER_MODULES = [
+    *env.list("EXCHANGE_ADAPTER_MODULES_EXTRA", default=[]),
+]
+EXCHANGE_TIMEOUT_MS = env.int("EXCHANGE_TIMEOUT_MS", default=10_000)
+# A connection's api_base_url makes the workers send requests on a tenant's behalf: only
+# these hosts are accepted (testnets, proxies). Empty in production unless an operator adds
+# hosts; loopback in local and test settings (the exchange simulator).
+EXCHANGE_ALLOWED_API_HOSTS = env.list("EXCHANGE_ALLOWED_API_HOSTS", default=[])
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1"]
+# Where import_credentials looks for <exchange>_config.json files.
+CREDENTIALS_DIR = env.path("CREDENTIALS_DIR", default=str(BASE_DIR / "credentials"))

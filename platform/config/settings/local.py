@@ -12,3 +12,6 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])
 # Serve static files straight from the apps: no collectstatic step for a local run.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# The exchange simulator and local testnets run on loopback.
+EXCHANGE_ALLOWED_API_HOSTS = [*EXCHANGE_ALLOWED_API_HOSTS, *LOOPBACK_HOSTS]  # noqa: F405

@@ -31,3 +31,6 @@ CACHES["default"]["KEY_PREFIX"] = f"{TEST_KEY_PREFIX}-cache"
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"{TEST_KEY_PREFIX}-asgi"
 
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth": "1000/min"}}  # noqa: F405
+
+# The exchange simulator and local testnets run on loopback.
+EXCHANGE_ALLOWED_API_HOSTS = [*EXCHANGE_ALLOWED_API_HOSTS, *LOOPBACK_HOSTS]  # noqa: F405

@@ -1,0 +1,59 @@
+"""One long-lived event loop per process for the sync world (Django views, Celery tasks).
+
+ccxt instances and aiohttp sessions belong to the loop they were made on; running each
+call in a fresh ``asyncio.run`` would rebuild them every time and lose loaded markets.
+Sync code calls ``run(coro)``; the coroutine runs on the process's loop thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import threading
+from collections.abc import Callable, Coroutine
+from typing import TypeVar
+
+T = TypeVar("T")
+
+_lock = threading.Lock()
+_loop: asyncio.AbstractEventLoop | None = None
+_pid: int | None = None
+_closers: list[Callable[[], Coroutine]] = []
+
+
+def register_closer(closer: Callable[[], Coroutine]) -> None:
+    """``await closer()`` runs on the loop at process exit (e.g. closing HTTP sessions)."""
+    _closers.append(closer)
+
+
+@atexit.register
+def _close() -> None:
+    if _loop is None or _pid != os.getpid() or not _loop.is_running():
+        return
+    for closer in _closers:
+        try:
+            asyncio.run_coroutine_threadsafe(closer(), _loop).result(timeout=5)
+        except Exception:  # noqa: S110  (best effort at exit)
+            pass
+
+
+def _start() -> asyncio.AbstractEventLoop:
+    global _loop, _pid
+    with _lock:
+        if _loop is None or _pid != os.getpid() or not _loop.is_running():
+            loop = asyncio.new_event_loop()
+            thread = threading.Thread(target=loop.run_forever, name="exchanges-runtime", daemon=True)
+            thread.start()
+            _loop, _pid = loop, os.getpid()  # a forked worker child starts its own loop
+        return _loop
+
+
+def run(coro: Coroutine[object, object, T], *, timeout: float | None = 60) -> T:
+    """Run ``coro`` on the process's exchange loop and wait for its result."""
+    future = asyncio.run_coroutine_threadsafe(coro, _start())
+    try:
+        return future.result(timeout=timeout)
+    except TimeoutError:
+        future.cancel()
+        raise

@@ -1,0 +1,191 @@
+"""Writes of exchange connections: create, change, test, rotate and import credentials."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from exchanges import runtime
+from exchanges.adapters.types import ConnectionTest
+from exchanges.catalog import exchange_info
+from exchanges.factory import adapter_for_connection, build_adapter
+from exchanges.models import ConnectionStatus, ExchangeConnection
+from exchanges.validation import api_base_url_clean, credentials_from, exchange_for_region
+
+logger = logging.getLogger(__name__)
+
+EDITABLE = ("label", "priority", "enabled", "capital_allocation_pct", "max_positions", "testnet")
+
+
+def _check_label(*, tenant, label: str, exclude_pk=None) -> str:
+    label = (label or "").strip()
+    if not label:
+        raise ValidationError({"label": "A connection needs a label."})
+    clash = ExchangeConnection.objects.filter(tenant=tenant, label__iexact=label).exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ValidationError({"label": f"This tenant already has a connection labelled {label!r}."})
+    return label
+
+
+@transaction.atomic
+def connection_create(
+    *,
+    tenant,
+    exchange: str,
+    label: str,
+    credentials: dict | None = None,
+    api_base_url: str = "",
+    testnet: bool = False,
+    priority: int = 10,
+    enabled: bool = True,
+    capital_allocation_pct: Decimal = Decimal("100"),
+    max_positions: int = 10,
+    test: bool = True,
+) -> ExchangeConnection:
+    """Save a connection (credentials encrypted) and, once committed, test it in a worker."""
+    info = exchange_for_region(exchange, tenant.region)
+    connection = ExchangeConnection(
+        tenant=tenant,
+        exchange=info.id,
+        label=_check_label(tenant=tenant, label=label),
+        api_base_url=api_base_url_clean(api_base_url),
+        testnet=testnet,
+        priority=priority,
+        enabled=enabled,
+        capital_allocation_pct=capital_allocation_pct,
+        max_positions=max_positions,
+    )
+    connection.set_credentials(credentials_from(credentials, info=info))
+    connection.full_clean(exclude=["tenant"])
+    connection.save()
+    if test:
+        _queue_test(connection)
+    return connection
+
+
+@transaction.atomic
+def connection_update(
+    *, connection: ExchangeConnection, credentials: dict | None = None, api_base_url: str | None = None, **fields
+) -> ExchangeConnection:
+    """Change settings; credentials given replace the stored ones field by field (write-only)."""
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed." for name in unknown})
+    connection = ExchangeConnection.objects.select_for_update().get(pk=connection.pk)
+    if "label" in fields:
+        fields["label"] = _check_label(tenant=connection.tenant, label=fields["label"], exclude_pk=connection.pk)
+    for name, value in fields.items():
+        setattr(connection, name, value)
+    retest = False
+    if api_base_url is not None:
+        connection.api_base_url = api_base_url_clean(api_base_url)
+        retest = True
+    if credentials:
+        info = exchange_info(connection.exchange)
+        given = credentials_from(credentials, info=info, partial=True)
+        merged = replace(connection.credentials, **{k: v for k, v in given.as_ccxt().items()})
+        connection.set_credentials(credentials_from(merged.as_ccxt(), info=info))
+        retest = True
+    if retest or "testnet" in fields:
+        connection.status = ConnectionStatus.UNTESTED
+    connection.full_clean(exclude=["tenant"])
+    connection.save()
+    if connection.status == ConnectionStatus.UNTESTED:
+        _queue_test(connection)
+    return connection
+
+
+def connection_delete(*, connection: ExchangeConnection) -> None:
+    connection.delete()
+
+
+def connection_set_enabled(*, connections, enabled: bool) -> int:
+    return connections.update(enabled=enabled, updated_at=timezone.now())
+
+
+def _queue_test(connection: ExchangeConnection) -> None:
+    from exchanges.tasks import connection_test_task
+
+    connection_id = connection.pk  # tasks take ids, never credentials
+    transaction.on_commit(lambda: connection_test_task.delay(connection_id))
+
+
+def connection_test(*, connection: ExchangeConnection) -> ConnectionTest:
+    """Test at the exchange and record the outcome: status, latency, last error, time.
+
+    Never raises for an exchange's answer: a connection that cannot authenticate is saved
+    as failed with the reason.
+    """
+    adapter = adapter_for_connection(connection)
+    try:
+        result = runtime.run(adapter.test_connection(), timeout=60)
+    except TimeoutError:
+        result = ConnectionTest(ok=False, latency_ms=None, error="the test took longer than 60 s", error_code="timeout")
+    status = ConnectionStatus.CONNECTED if result.ok else ConnectionStatus.FAILED
+    if result.ok and result.limited:
+        status = ConnectionStatus.LIMITED
+    previous = connection.status
+    ExchangeConnection.objects.filter(pk=connection.pk).update(
+        status=status,
+        latency_ms=result.latency_ms,
+        last_error="" if result.ok else (result.error or "unknown error"),
+        last_checked_at=timezone.now(),
+    )
+    connection.refresh_from_db(fields=["status", "latency_ms", "last_error", "last_checked_at"])
+    if previous != status:
+        logger.info("Connection %s (%s) is now %s", connection.pk, connection.exchange, status)
+    _publish_status(connection)
+    return result
+
+
+def _publish_status(connection: ExchangeConnection) -> None:
+    from dashboard.events import tenant_event_publish
+
+    try:
+        tenant_event_publish(
+            tenant_id=connection.tenant_id,
+            event="connection.status",
+            data={
+                "id": connection.pk,
+                "exchange": connection.exchange,
+                "label": connection.label,
+                "status": connection.status,
+                "latency_ms": connection.latency_ms,
+                "last_error": connection.last_error,
+            },
+        )
+    except Exception:  # a dashboard that cannot be told must not fail the test itself
+        logger.warning("Could not publish the status of connection %s", connection.pk, exc_info=True)
+
+
+def credentials_validate(
+    *, tenant, exchange: str, credentials: dict | None, api_base_url: str = "", testnet: bool = False
+) -> ConnectionTest:
+    """Try credentials at the exchange without saving anything."""
+    info = exchange_for_region(exchange, tenant.region)
+    creds = credentials_from(credentials, info=info)
+    adapter = build_adapter(info.id, creds, api_base_url=api_base_url_clean(api_base_url), testnet=testnet)
+    try:
+        return runtime.run(adapter.test_connection(), timeout=60)
+    except TimeoutError:
+        return ConnectionTest(ok=False, latency_ms=None, error="the test took longer than 60 s", error_code="timeout")
+
+
+def credentials_rotate(*, connections=None, batch_size: int = 500) -> int:
+    """Re-encrypt every connection's credentials with the first of FERNET_KEYS.
+
+    Reading decrypts with any key; saving encrypts with the first. Afterwards the old
+    keys can be removed from FERNET_KEYS. Returns how many rows were rewritten.
+    """
+    count = 0
+    with transaction.atomic():
+        queryset = ExchangeConnection.objects.all() if connections is None else connections
+        for connection in queryset.select_for_update().order_by("pk").iterator(batch_size):
+            connection.save(update_fields=["encrypted_credentials"])
+            count += 1
+    return count
