@@ -162,7 +162,7 @@ class TestSupported:
     def test_supported_by_region_with_capabilities_and_credentials(self, api, member):
         us = api(member).get("/api/v1/exchanges/supported/?region=us&seed=true").json()
         ids = [e["id"] for e in us]
-        assert ids[:4] == ["coinbase", "kraken", "binanceus", "kucoin"]
+        assert ids[:5] == ["robinhood", "coinbase", "kraken", "binanceus", "kucoin"]
         assert "bybit" not in ids
         kraken = next(e for e in us if e["id"] == "kraken")
         assert kraken["required_credentials"] == ["apiKey", "secret"]

@@ -39,7 +39,7 @@ def test_regions_of_the_seed_exchanges():
     def seeds(region):
         return {i.id for i in supported_exchanges(region) if i.seed}
 
-    assert {"coinbase", "kraken", "binanceus", "kucoin"} <= seeds("us")
+    assert {"robinhood", "coinbase", "kraken", "binanceus", "kucoin"} == seeds("us")
     assert {"kraken", "coinbase", "binance", "bitstamp", "kucoin"} == seeds("eu")
     assert {"binance", "kucoin", "bybit", "okx", "kraken", "bitget", "gate", "bingx"} == seeds("global")
 
@@ -59,3 +59,13 @@ def test_outside_the_region_is_refused_clearly():
     with pytest.raises(LookupError, match="Unknown exchange 'nope'"):
         check_region("nope", "us")
     assert check_region("gateio", "global").id == "gate"
+
+
+def test_robinhood_is_registered_like_a_custom_exchange():
+    from exchanges.adapters.registry import get_registration
+    from exchanges.adapters.robinhood import RobinhoodAdapter
+
+    assert get_registration("robinhood").adapter_class is RobinhoodAdapter
+    assert adapter_class("robinhood") is RobinhoodAdapter
+    info = exchange_info("robinhood")
+    assert (info.regions, info.required_credentials, info.via) == (("us",), ("apiKey", "privateKey"), "adapter")

@@ -217,6 +217,7 @@ HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)
 # Adapters outside ccxt register themselves when their module is imported (see README,
 # "Adding an exchange").
 EXCHANGE_ADAPTER_MODULES = [
+    "exchanges.adapters.robinhood",
     *env.list("EXCHANGE_ADAPTER_MODULES_EXTRA", default=[]),
 ]
 EXCHANGE_TIMEOUT_MS = env.int("EXCHANGE_TIMEOUT_MS", default=10_000)
