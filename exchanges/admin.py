@@ -129,5 +129,9 @@ class ExchangeConnectionAdmin(TenantScopedAdmin):
 
     @admin.action(description="Re-encrypt credentials with the current key")
     def reencrypt(self, request, queryset):
-        count = services.credentials_rotate(connections=queryset)
+        try:
+            count = services.credentials_rotate(connections=queryset)
+        except services.CredentialsUnreadable as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
         self.message_user(request, f"{count} connection(s) re-encrypted with the first of FERNET_KEYS.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from exchanges import redaction
+from exchanges import redaction, runtime
 from exchanges.adapters.base import ExchangeAdapter
 from exchanges.adapters.ccxt_adapter import CcxtAdapter
 from exchanges.adapters.ccxt_exchanges import SEED_ADAPTERS
@@ -55,3 +55,16 @@ def adapter_for_connection(connection) -> ExchangeAdapter:
 def public_adapter(exchange_id: str, *, api_base_url: str | None = None, testnet: bool = False) -> ExchangeAdapter:
     """An adapter without keys, for public market data shared by every tenant."""
     return build_adapter(exchange_id, None, api_base_url=api_base_url, testnet=testnet)
+
+
+def call(adapter: ExchangeAdapter, method: str, *args, timeout: float = 60, **kwargs):
+    """For sync code: run one adapter method on the process's exchange loop, then release
+    what the adapter holds for itself (pooled ccxt instances stay for the next call)."""
+
+    async def go():
+        try:
+            return await getattr(adapter, method)(*args, **kwargs)
+        finally:
+            await adapter.close()
+
+    return runtime.run(go(), timeout=timeout)

@@ -6,10 +6,9 @@ adapter error hierarchy, which the API turns into clean answers.
 
 from __future__ import annotations
 
-from exchanges import runtime
 from exchanges.adapters.errors import BadSymbol
 from exchanges.adapters.types import Balance, Capabilities, Market, OrderBook, Ticker
-from exchanges.factory import adapter_for_connection
+from exchanges.factory import adapter_for_connection, call
 from exchanges.symbols import InvalidSymbol, split
 
 
@@ -21,24 +20,24 @@ def _check_symbol_text(symbol: str, exchange: str) -> None:
 
 
 def connection_balance(*, connection) -> Balance:
-    return runtime.run(adapter_for_connection(connection).fetch_balance())
+    return call(adapter_for_connection(connection), "fetch_balance")
 
 
 def connection_markets(*, connection) -> dict[str, Market]:
-    return runtime.run(adapter_for_connection(connection).load_markets())
+    return call(adapter_for_connection(connection), "load_markets")
 
 
 def connection_capabilities(*, connection) -> tuple[Capabilities, dict[str, Market]]:
     adapter = adapter_for_connection(connection)
-    markets = runtime.run(adapter.load_markets())
+    markets = call(adapter, "load_markets")
     return adapter.capabilities(markets), markets
 
 
 def connection_ticker(*, connection, symbol: str) -> Ticker:
     _check_symbol_text(symbol, connection.exchange)
-    return runtime.run(adapter_for_connection(connection).fetch_ticker(symbol))
+    return call(adapter_for_connection(connection), "fetch_ticker", symbol)
 
 
 def connection_order_book(*, connection, symbol: str, limit: int = 20) -> OrderBook:
     _check_symbol_text(symbol, connection.exchange)
-    return runtime.run(adapter_for_connection(connection).fetch_order_book(symbol, limit=limit))
+    return call(adapter_for_connection(connection), "fetch_order_book", symbol, limit=limit)

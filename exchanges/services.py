@@ -6,14 +6,16 @@ import logging
 from dataclasses import replace
 from decimal import Decimal
 
+from cryptography.fernet import InvalidToken
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import BinaryField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
-from exchanges import runtime
 from exchanges.adapters.types import ConnectionTest
 from exchanges.catalog import exchange_info
-from exchanges.factory import adapter_for_connection, build_adapter
+from exchanges.factory import adapter_for_connection, build_adapter, call
 from exchanges.models import ConnectionStatus, ExchangeConnection
 from exchanges.validation import api_base_url_clean, credentials_from, exchange_for_region
 
@@ -121,9 +123,8 @@ def connection_test(*, connection: ExchangeConnection) -> ConnectionTest:
     Never raises for an exchange's answer: a connection that cannot authenticate is saved
     as failed with the reason.
     """
-    adapter = adapter_for_connection(connection)
     try:
-        result = runtime.run(adapter.test_connection(), timeout=60)
+        result = call(adapter_for_connection(connection), "test_connection", timeout=60)
     except TimeoutError:
         result = ConnectionTest(ok=False, latency_ms=None, error="the test took longer than 60 s", error_code="timeout")
     status = ConnectionStatus.CONNECTED if result.ok else ConnectionStatus.FAILED
@@ -171,21 +172,54 @@ def credentials_validate(
     creds = credentials_from(credentials, info=info)
     adapter = build_adapter(info.id, creds, api_base_url=api_base_url_clean(api_base_url), testnet=testnet)
     try:
-        return runtime.run(adapter.test_connection(), timeout=60)
+        return call(adapter, "test_connection", timeout=60)
     except TimeoutError:
         return ConnectionTest(ok=False, latency_ms=None, error="the test took longer than 60 s", error_code="timeout")
 
 
-def credentials_rotate(*, connections=None, batch_size: int = 500) -> int:
-    """Re-encrypt every connection's credentials with the first of FERNET_KEYS.
+class CredentialsUnreadable(Exception):
+    """Some rows decrypt with none of FERNET_KEYS: the key they need was removed."""
 
-    Reading decrypts with any key; saving encrypts with the first. Afterwards the old
-    keys can be removed from FERNET_KEYS. Returns how many rows were rewritten.
+    def __init__(self, ids: list[int]):
+        self.ids = ids
+        shown = ", ".join(map(str, ids[:20])) + (" ..." if len(ids) > 20 else "")
+        super().__init__(
+            f"The credentials of {len(ids)} connection(s) (id {shown}) cannot be decrypted with any of "
+            "FERNET_KEYS: keep the key they were encrypted with in FERNET_KEYS (after the new one) and run "
+            "this again. Nothing was changed."
+        )
+
+
+def credentials_unreadable(*, connections=None) -> list[int]:
+    """Ids of the rows that no key of FERNET_KEYS decrypts (read as stored, not decrypted on load)."""
+    field = ExchangeConnection._meta.get_field("encrypted_credentials")
+    queryset = ExchangeConnection.objects.all() if connections is None else connections
+    rows = queryset.annotate(ciphertext=Cast("encrypted_credentials", BinaryField()))
+    unreadable = []
+    for pk, ciphertext in rows.values_list("pk", "ciphertext").order_by("pk").iterator():
+        try:
+            field.fernet.decrypt(bytes(ciphertext))
+        except InvalidToken:
+            unreadable.append(pk)
+    return unreadable
+
+
+def credentials_rotate(*, connections=None, batch_size: int = 500) -> int:
+    """Re-encrypt connections' credentials with the first of FERNET_KEYS (all of them by default).
+
+    Reading decrypts with any key; saving encrypts with the first. Every row is checked
+    first and nothing is written if one cannot be read (CredentialsUnreadable). Afterwards
+    the old keys can be removed from FERNET_KEYS. Returns how many rows were rewritten.
     """
+    queryset = ExchangeConnection.objects.all() if connections is None else connections
+    unreadable = credentials_unreadable(connections=queryset)
+    if unreadable:
+        raise CredentialsUnreadable(unreadable)
     count = 0
     with transaction.atomic():
-        queryset = ExchangeConnection.objects.all() if connections is None else connections
-        for connection in queryset.select_for_update().order_by("pk").iterator(batch_size):
-            connection.save(update_fields=["encrypted_credentials"])
-            count += 1
+        pks = list(queryset.select_for_update().order_by("pk").values_list("pk", flat=True))
+        for start in range(0, len(pks), batch_size):
+            for connection in ExchangeConnection.objects.filter(pk__in=pks[start : start + batch_size]).order_by("pk"):
+                connection.save(update_fields=["encrypted_credentials"])
+                count += 1
     return count
