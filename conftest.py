@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 from tenancy.models import Role
 from tenancy.tests.factories import MembershipFactory, TenantFactory, UserFactory
 
-pytest_plugins = ["tests.fixtures.services"]
+pytest_plugins = ["tests.fixtures.services", "exchanges.simulator.pytest_plugin"]
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "monitoring",
     "dashboard",
     "exchanges",
+    "exchanges.paper",
     "trading",
     "bots",
 ]
@@ -218,6 +219,7 @@ HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)
 # "Adding an exchange").
 EXCHANGE_ADAPTER_MODULES = [
     "exchanges.adapters.robinhood",
+    "exchanges.paper.adapter",
     *env.list("EXCHANGE_ADAPTER_MODULES_EXTRA", default=[]),
 ]
 EXCHANGE_TIMEOUT_MS = env.int("EXCHANGE_TIMEOUT_MS", default=10_000)

@@ -2,6 +2,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
+from exchanges.models import ExchangeConnection
 from tenancy.models import Membership, Role, Tenant
 
 pytestmark = pytest.mark.django_db
@@ -37,11 +38,17 @@ def test_create_tenant_refuses_a_duplicate_name_and_a_bad_region():
     assert Tenant.objects.count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
 def test_demo_setup_prints_a_login_that_works(client, capsys):
     call_command("demo_setup")
     out = capsys.readouterr().out
     password = next(line for line in out.splitlines() if "Tenant login" in line).split("/")[1].split()[0]
     assert client.login(username="demo", password=password)
     assert "Demo Trading" in client.get("/dashboard/").content.decode()
-    call_command("demo_setup")  # a second run refreshes, never duplicates
+    call_command("demo_setup", "--password", "second-run-pass")  # refreshes, never duplicates
     assert Tenant.objects.filter(name="Demo Trading").count() == 1
+    assert client.login(username="demo", password="second-run-pass")
+    paper = ExchangeConnection.objects.get(tenant__name="Demo Trading")
+    assert (paper.exchange, paper.status) == ("paper", "connected")
+    balance = client.get(f"/api/v1/exchanges/connections/{paper.pk}/balance/").json()
+    assert {a["asset"]: a["total"] for a in balance["assets"]}["USDT"].startswith("100000"), balance

@@ -4,6 +4,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from exchanges.paper.services import paper_connection_ensure
+from exchanges.services import connection_test
 from tenancy.models import Membership, Region, Role, Tenant
 from tenancy.services import tenant_create
 
@@ -31,13 +33,16 @@ class Command(BaseCommand):
             name=DEMO_TENANT, owner=demo, region=region
         )
         Membership.objects.get_or_create(tenant=tenant, user=demo, defaults={"role": Role.OWNER})
+        paper = paper_connection_ensure(tenant=tenant, label="Paper trading")
+        transaction.on_commit(lambda: connection_test(connection=paper))  # shows as connected at once
         self.stdout.write(
             self.style.SUCCESS(
                 "\n".join(
                     [
                         "",
                         "=" * 64,
-                        f"  Demo tenant : {tenant.name} (region {tenant.region})",
+                        f"  Demo tenant : {tenant.name} (region {tenant.region}), trading on paper"
+                        f" (connection {paper.pk}: 100000 USDT + 100000 USD)",
                         f"  Tenant login: demo / {password}   (owner; dashboard and scoped admin)",
                         f"  Operator    : admin / {password}   (superuser; the whole platform)",
                         "=" * 64,

@@ -1,0 +1,1 @@
+"""The paper exchange: no keys, no network, fills against a simulated market."""
