@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Coroutine
@@ -32,10 +33,8 @@ def _close() -> None:
     if _loop is None or _pid != os.getpid() or not _loop.is_running():
         return
     for closer in _closers:
-        try:
+        with contextlib.suppress(Exception):  # best effort at exit
             asyncio.run_coroutine_threadsafe(closer(), _loop).result(timeout=5)
-        except Exception:  # noqa: S110  (best effort at exit)
-            pass
 
 
 def _start() -> asyncio.AbstractEventLoop:

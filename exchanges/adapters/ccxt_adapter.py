@@ -327,10 +327,23 @@ class CcxtAdapter(ExchangeAdapter):
         return [self._order(raw) for raw in await self._call("fetch_open_orders", unified)]
 
     async def fetch_closed_orders(self, symbol: str | None = None, *, since: int | None = None) -> list[Order]:
+        """Finished orders: filled, canceled, expired or rejected (ccxt splits these up)."""
         unified = await self._symbol(symbol) if symbol else None
-        method = "fetch_closed_orders" if _has(self.ccxt_id).get("fetchClosedOrders") else "fetch_orders"
-        orders = [self._order(raw) for raw in await self._call(method, unified, since)]
-        return [o for o in orders if o.status not in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)]
+        has = _has(self.ccxt_id)
+        methods = [m for m, capability in _FINISHED_LISTS if has.get(capability) is True]
+        if "fetch_orders" in methods:
+            methods = ["fetch_orders"]
+        elif "fetch_canceled_and_closed_orders" in methods:
+            methods = ["fetch_canceled_and_closed_orders"]
+        if not methods:
+            raise NotSupported("closed orders are not available", exchange=self.exchange_id)
+        orders: dict[str, Order] = {}
+        for method in methods:
+            for raw in await self._call(method, unified, since):
+                order = self._order(raw)
+                if order.status not in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
+                    orders[order.id] = order
+        return list(orders.values())
 
     async def fetch_my_trades(self, symbol: str | None = None, *, since: int | None = None) -> list[Trade]:
         unified = await self._symbol(symbol) if symbol else None
@@ -357,6 +370,8 @@ class CcxtAdapter(ExchangeAdapter):
     async def fetch_positions(self, symbols: list[str] | None = None) -> list[Position]:
         if not _has(self.ccxt_id).get("fetchPositions"):
             return []
+        if not self.capabilities(await self.load_markets()).futures:
+            return []  # no derivative markets listed: nothing can be held as a position
         unified = [await self._symbol(s) for s in symbols] if symbols else None
         positions = []
         for raw in await self._call("fetch_positions", unified):
@@ -387,6 +402,12 @@ class CcxtAdapter(ExchangeAdapter):
         """Pooled instances outlive an adapter; ccxt_pool.close_all() closes them."""
 
 
+_FINISHED_LISTS = (
+    ("fetch_orders", "fetchOrders"),
+    ("fetch_canceled_and_closed_orders", "fetchCanceledAndClosedOrders"),
+    ("fetch_closed_orders", "fetchClosedOrders"),
+    ("fetch_canceled_orders", "fetchCanceledOrders"),
+)
 _ORDER_LISTS = (
     ("fetch_open_orders", "fetchOpenOrders"),
     ("fetch_closed_orders", "fetchClosedOrders"),

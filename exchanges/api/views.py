@@ -17,7 +17,7 @@ from tenancy.models import Role
 def plain(value):
     """Dataclasses -> JSON-ready: Decimals as exact strings, tuples as lists."""
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return format(value.normalize(), "f")  # 25000.0 -> "25000", 1E-8 -> "0.00000001"
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -104,7 +104,10 @@ class TestOutsider:
     def test_another_tenants_connection_is_404(self, api, owner, outsider, mine, method, path):
         client = api(outsider)
         url = path.format(id=mine.pk)
-        response = client.patch(url, {"label": "x"}, format="json") if method == "patch" else getattr(client, method)(url)
+        if method == "patch":
+            response = client.patch(url, {"label": "x"}, format="json")
+        else:
+            response = getattr(client, method)(url)
         assert response.status_code == 404
         assert "Acme" not in response.content.decode()
         assert ExchangeConnection.objects.get(pk=mine.pk).label == "Acme Binance"
