@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from asgiref.sync import async_to_sync
 from django.conf import settings
 
 from exchanges import redaction, runtime
@@ -58,13 +61,21 @@ def public_adapter(exchange_id: str, *, api_base_url: str | None = None, testnet
 
 
 def call(adapter: ExchangeAdapter, method: str, *args, timeout: float = 60, **kwargs):
-    """For sync code: run one adapter method on the process's exchange loop, then release
-    what the adapter holds for itself (pooled ccxt instances stay for the next call)."""
+    """For sync code (views, tasks): run one adapter method, then release what the adapter
+    holds for itself (pooled ccxt instances stay for the next call).
+
+    Network adapters run on the process's exchange loop, where their pooled sessions live.
+    An adapter that uses the Django database runs through async_to_sync on the caller's
+    thread instead: under ASGI the caller already is Django's thread-sensitive thread, and
+    a database call sent there from another loop would wait for it forever.
+    """
 
     async def go():
         try:
-            return await getattr(adapter, method)(*args, **kwargs)
+            return await asyncio.wait_for(getattr(adapter, method)(*args, **kwargs), timeout)
         finally:
             await adapter.close()
 
-    return runtime.run(go(), timeout=timeout)
+    if adapter.uses_django_db:
+        return async_to_sync(go)()
+    return runtime.run(go(), timeout=timeout + 5)

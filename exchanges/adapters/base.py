@@ -35,6 +35,9 @@ class ExchangeAdapter(ABC):
     name: str = ""
     #: which credential fields (ccxt names) the exchange needs
     required_credentials: tuple[str, ...] = ("apiKey", "secret")
+    #: the adapter reads the Django database itself (paper): sync callers must run it on
+    #: their own thread, where Django's thread-sensitive database calls can reach them
+    uses_django_db: bool = False
 
     def __init__(
         self,

@@ -124,6 +124,7 @@ def _decimal(value) -> Decimal | None:
 @register(EXCHANGE_ID, name="Paper trading", regions=("us", "eu", "global"))
 class PaperAdapter(ExchangeAdapter):
     required_credentials = ()
+    uses_django_db = True
 
     def __init__(
         self,
