@@ -3,6 +3,7 @@ ccxt_exchanges.py declare only what differs for one exchange."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import uuid
 from decimal import Decimal
@@ -70,24 +71,22 @@ class CcxtAdapter(ExchangeAdapter):
         return ccxt_pool.get_exchange(self.ccxt_id, config=config, api_base_url=self.api_base_url, testnet=self.testnet)
 
     async def _call(self, method: str, *args, **kwargs):
+        """A ccxt method after the markets are loaded; ccxt's errors become ours."""
         exchange = self._exchange
-        try:
-            if method != "load_markets":
-                await self._load(exchange)
+        await self._load(exchange)
+        with self._translated(exchange):
             return await getattr(exchange, method)(*args, **kwargs)
-        except ccxt.BaseError as exc:
-            raise translate(
-                exc,
-                exchange_id=self.exchange_id,
-                secrets=self.credentials.values(),
-                headers=exchange.last_response_headers,
-            ) from None
 
     async def _load(self, exchange, *, reload: bool = False) -> dict:
-        try:
+        with self._translated(exchange):
             return await ccxt_pool.load_markets(
                 exchange, api_base_url=self.api_base_url, testnet=self.testnet, reload=reload
             )
+
+    @contextlib.contextmanager
+    def _translated(self, exchange):
+        try:
+            yield
         except ccxt.BaseError as exc:
             raise translate(
                 exc,
