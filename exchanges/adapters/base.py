@@ -38,6 +38,9 @@ class ExchangeAdapter(ABC):
     #: the adapter reads the Django database itself (paper): sync callers must run it on
     #: their own thread, where Django's thread-sensitive database calls can reach them
     uses_django_db: bool = False
+    #: even prices need the account's keys (Robinhood signs every request): public data
+    #: then comes per connection instead of once per exchange
+    public_data_needs_credentials: bool = False
 
     def __init__(
         self,

@@ -111,6 +111,7 @@ _MISSING_HEADERS = re.compile(r"required headers|x-api-key|x-signature|x-timesta
 @register("robinhood", name="Robinhood", regions=("us",))
 class RobinhoodAdapter(ExchangeAdapter):
     required_credentials = ("apiKey", "privateKey")
+    public_data_needs_credentials = True  # market data endpoints are signed too
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("tenancy.api.urls")),
     path("", include("monitoring.api.urls")),
     path("", include("exchanges.api.urls")),
+    path("", include("trading.api.urls")),
 ]
 
 urlpatterns = [

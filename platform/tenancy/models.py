@@ -27,6 +27,10 @@ def role_at_least(role: str, minimum: str) -> bool:
     return ROLE_RANK[Role(role)] >= ROLE_RANK[Role(minimum)]
 
 
+def default_equivalent_quotes() -> list[str]:
+    return ["USD", "USDT", "USDC"]
+
+
 class Tenant(models.Model):
     # The scoping helper filters this model by its own key.
     tenant_field = "pk"
@@ -35,6 +39,11 @@ class Tenant(models.Model):
     slug = models.SlugField(max_length=140, unique=True)
     region = models.CharField(max_length=10, choices=Region.choices, default=Region.GLOBAL)
     is_active = models.BooleanField(default=True)
+    equivalent_quotes = models.JSONField(
+        default=default_equivalent_quotes,
+        blank=True,
+        help_text="quote currencies compared as one, e.g. USD, USDT, USDC (empty: none)",
+    )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="tenants")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -228,5 +228,16 @@ EXCHANGE_TIMEOUT_MS = env.int("EXCHANGE_TIMEOUT_MS", default=10_000)
 # hosts; loopback in local and test settings (the exchange simulator).
 EXCHANGE_ALLOWED_API_HOSTS = env.list("EXCHANGE_ALLOWED_API_HOSTS", default=[])
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1"]
+# --- Market data -------------------------------------------------------------------------
+MARKET_KEY_PREFIX = env.str("MARKET_KEY_PREFIX", default="market")
+MARKET_POLL_INTERVAL = env.float("MARKET_POLL_INTERVAL", default=1.0)  # seconds between polls
+MARKET_COMPARE_TIMEOUT = env.float("MARKET_COMPARE_TIMEOUT", default=5.0)  # one venue's answer, at most
+MARKET_CACHE_TTL = {  # seconds a cached value is fresh; readers never call the exchange meanwhile
+    "ticker": env.float("MARKET_TTL_TICKER", default=1.0),
+    "order_book": env.float("MARKET_TTL_ORDER_BOOK", default=1.0),
+    "balance": env.float("MARKET_TTL_BALANCE", default=30.0),
+    "status": env.float("MARKET_TTL_STATUS", default=60.0),
+}
+
 # Where import_credentials looks for <exchange>_config.json files.
 CREDENTIALS_DIR = env.path("CREDENTIALS_DIR", default=str(BASE_DIR / "credentials"))

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from trading.api import views
+
+urlpatterns = [
+    path("market/watchlist/", views.WatchlistApi.as_view(), name="api-watchlist"),
+    path("market/watchlist/<int:watched_id>/", views.WatchedSymbolApi.as_view(), name="api-watched-symbol"),
+    path("market/compare/", views.CompareApi.as_view(), name="api-market-compare"),
+]

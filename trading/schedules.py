@@ -1,0 +1,11 @@
+from django.conf import settings
+
+SCHEDULES = [
+    {
+        "name": "Poll market data",
+        "task": "trading.tasks.market_poll",
+        "every_seconds": max(int(settings.MARKET_POLL_INTERVAL), 1),
+        "queue": "market",
+        "description": "Prices of every exchange and symbol in use, for all tenants at once.",
+    },
+]

@@ -1,0 +1,72 @@
+"""Market services a tenant calls: the watchlist, price comparison and best price."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+
+from exchanges import runtime
+from exchanges.catalog import supported_exchanges
+from exchanges.selectors import connection_list
+from exchanges.symbols import InvalidSymbol, normalize, split
+from trading.market.compare import Comparison, Target, compare
+from trading.market.venues import Venue
+from trading.models import WatchedSymbol
+
+
+def symbol_clean(symbol: str) -> str:
+    try:
+        return normalize(symbol)
+    except InvalidSymbol as exc:
+        raise ValidationError({"symbol": str(exc)}) from None
+
+
+def equivalent_symbols(*, tenant, symbol: str) -> list[str]:
+    """BTC/USDT and, when the tenant treats USD, USDT and USDC alike, BTC/USD and BTC/USDC."""
+    base, quote = split(symbol)
+    equivalents = [q.upper() for q in (tenant.equivalent_quotes or [])]
+    if quote not in equivalents:
+        return [f"{base}/{quote}"]
+    return [f"{base}/{quote}", *(f"{base}/{q}" for q in equivalents if q != quote)]
+
+
+def watch_add(*, tenant, symbol: str) -> WatchedSymbol:
+    watched, _ = WatchedSymbol.objects.get_or_create(tenant=tenant, symbol=symbol_clean(symbol))
+    return watched
+
+
+def watch_remove(*, watched: WatchedSymbol) -> None:
+    watched.delete()
+
+
+def _targets(*, tenant, public: bool) -> list[Target]:
+    connections = connection_list(tenant=tenant, enabled=True)
+    targets = [Target(Venue.of(c), c.pk, c.label) for c in connections]
+    if public:
+        seen = {t.venue for t in targets}
+        for info in supported_exchanges(tenant.region):
+            venue = Venue(info.id)
+            if info.seed and venue not in seen:
+                targets.append(Target(venue, None, info.name))
+    return targets
+
+
+def compare_prices(*, tenant, symbol: str, public: bool = False) -> Comparison:
+    """Bid, ask, last, volume, age and status of the symbol (and its equivalents) on every
+    enabled connection of the tenant; with ``public``, on every seed exchange of its region too."""
+    candidates = equivalent_symbols(tenant=tenant, symbol=symbol_clean(symbol))
+    targets = _targets(tenant=tenant, public=public)
+    if not targets:
+        return Comparison(candidates[0], tuple(candidates))
+    return runtime.run(compare(targets, candidates))
+
+
+def amount_clean(amount) -> Decimal:
+    try:
+        value = Decimal(str(amount))
+    except (ArithmeticError, ValueError):
+        raise ValidationError({"amount": "Give the amount as a number, e.g. 0.5."}) from None
+    if not value.is_finite() or value <= 0:
+        raise ValidationError({"amount": "The amount must be greater than zero."})
+    return value

@@ -1,0 +1,155 @@
+"""Shared market data against the simulator: one request per venue per tick for everyone,
+a cache readers trust while fresh, and comparisons that take as long as the slowest venue."""
+
+import time
+
+import pytest
+from django.core.cache import cache as django_cache
+
+from exchanges import runtime
+from exchanges.adapters import ccxt_pool
+from exchanges.tests.factories import ExchangeConnectionFactory
+from tenancy.tests.factories import TenantFactory
+from trading import services
+from trading.market import fetch
+from trading.market.demand import market_demand
+from trading.market.poller import poll_venue
+from trading.market.redis import sync_client
+from trading.market.venues import Venue
+from trading.models import WatchedSymbol
+
+pytestmark = pytest.mark.django_db
+SYMBOLS = ["BTC/USDT", "ETH/USDT"]
+
+
+@pytest.fixture(autouse=True)
+def clean_state(settings):
+    ccxt_pool.forget_markets()
+    client = sync_client()
+    for key in client.scan_iter(f"{settings.MARKET_KEY_PREFIX}:*"):
+        client.delete(key)
+    django_cache.clear()
+
+
+def connect(sim, tenant, exchange="binance", label=None):
+    account = sim.add_account(exchange, balances={"USDT": 1000})
+    from exchanges.adapters.types import Credentials
+
+    return ExchangeConnectionFactory(
+        tenant=tenant,
+        exchange=exchange,
+        label=label or f"{exchange} {tenant.pk}",
+        api_base_url=sim.base_url,
+        credentials=Credentials(**account.credentials()),
+    )
+
+
+def tick():
+    """What beat's market_poll does, run here for every venue in use."""
+    demand = market_demand()
+    for venue, symbols in demand.items():
+        runtime.run(poll_venue(venue, sorted(symbols), claim=False))
+    return demand
+
+
+def ticker_requests(sim):
+    return sim.request_count(path="/api/v3/ticker/*") + sim.request_count(path="/api/v5/market/ticker*")
+
+
+@pytest.mark.parametrize("tenants", [1, 25])
+def test_fan_out_costs_one_request_per_venue_per_tick(exchange_simulator, tenants):
+    sim = exchange_simulator
+    for _ in range(tenants):
+        tenant = TenantFactory()
+        connect(sim, tenant, "binance")
+        connect(sim, tenant, "okx")
+        for symbol in SYMBOLS:
+            WatchedSymbol.objects.create(tenant=tenant, symbol=symbol)
+    demand = tick()  # loads markets once per venue
+    assert {v.exchange: s for v, s in demand.items()} == {"binance": set(SYMBOLS), "okx": set(SYMBOLS)}
+    before = ticker_requests(sim)
+    tick()
+    assert ticker_requests(sim) - before == 2  # one batched fetch_tickers per venue, whatever the tenants
+
+
+def test_cached_prices_are_served_without_calling_the_exchange(exchange_simulator, settings):
+    venue = Venue("binance", exchange_simulator.base_url)
+    runtime.run(poll_venue(venue, ["BTC/USDT"], claim=False))
+    before = ticker_requests(exchange_simulator)
+    for _ in range(5):
+        ticker, fetched_at = runtime.run(fetch.ticker(venue, "BTC/USDT"))
+        assert ticker.price and time.time() - fetched_at < settings.MARKET_CACHE_TTL["ticker"]
+    assert ticker_requests(exchange_simulator) == before
+    time.sleep(settings.MARKET_CACHE_TTL["ticker"] + 0.1)  # stale now: the next read asks the exchange
+    runtime.run(fetch.ticker(venue, "BTC/USDT"))
+    assert ticker_requests(exchange_simulator) == before + 1
+
+
+def test_a_poll_of_a_sick_venue_is_recorded_not_raised(exchange_simulator):
+    venue = Venue("okx", exchange_simulator.base_url)
+    runtime.run(poll_venue(venue, ["BTC/USDT"], claim=False))
+    exchange_simulator.add_fault("maintenance", protocol="okx")
+    result = runtime.run(poll_venue(venue, ["BTC/USDT"], claim=False))
+    assert result.polled and result.error and result.symbols == 0
+
+
+def test_only_one_worker_polls_a_venue_per_tick(exchange_simulator):
+    venue = Venue("binance", exchange_simulator.base_url)
+    first = runtime.run(poll_venue(venue, ["BTC/USDT"]))
+    second = runtime.run(poll_venue(venue, ["BTC/USDT"]))
+    assert (first.polled, second.polled) == (True, False)
+
+
+class TestCompare:
+    def test_every_connection_with_one_down(self, exchange_simulator, tenant):
+        sim = exchange_simulator
+        binance, okx = connect(sim, tenant, "binance"), connect(sim, tenant, "okx")
+        ExchangeConnectionFactory(tenant=tenant, exchange="kraken", label="Down", api_base_url="http://127.0.0.1:9")
+        ExchangeConnectionFactory(tenant=tenant, label="Disabled", enabled=False, api_base_url=sim.base_url)
+        sim.set_price("BTC/USDT", 60_000, exchange="binance")
+        sim.set_price("BTC/USDT", 60_500, exchange="okx")
+        comparison = services.compare_prices(tenant=tenant, symbol="btc-usdt")
+        rows = {r.label: r for r in comparison.rows}
+        assert set(rows) == {binance.label, okx.label, "Down"}
+        assert rows["Down"].status == "failed" and rows["Down"].error_code == "connection"
+        assert rows[binance.label].status == rows[okx.label].status == "ok"
+        assert comparison.best_ask.connection_id == binance.pk  # cheapest to buy
+        assert comparison.best_bid.connection_id == okx.pk  # best to sell
+
+    def test_equivalent_quotes_compare_together(self, exchange_simulator, tenant):
+        tenant.equivalent_quotes = ["USD", "USDT"]
+        tenant.save()
+        connect(exchange_simulator, tenant, "binance")
+        assert services.equivalent_symbols(tenant=tenant, symbol="BTC/USD") == ["BTC/USD", "BTC/USDT"]
+        tenant.equivalent_quotes = []
+        assert services.equivalent_symbols(tenant=tenant, symbol="BTC/USD") == ["BTC/USD"]
+
+    def test_venues_are_asked_at_the_same_time(self, exchange_simulator, tenant):
+        sim = exchange_simulator
+        connect(sim, tenant, "binance")
+        connect(sim, tenant, "okx")
+        services.compare_prices(tenant=tenant, symbol="BTC/USDT")  # markets loaded
+        time.sleep(1.1)  # past the cache TTL
+        sim.add_fault("latency", delay=0.6)
+        comparison = services.compare_prices(tenant=tenant, symbol="BTC/USDT")
+        assert all(r.status == "ok" for r in comparison.rows)
+        assert 600 <= comparison.took_ms < 1100  # about one venue's time, not two
+
+
+class TestApi:
+    def test_watchlist_and_compare(self, api, owner, member, outsider, tenant, exchange_simulator):
+        connect(exchange_simulator, tenant, "binance")
+        created = api(owner).post("/api/v1/market/watchlist/", {"symbol": "ethusdt"}, format="json")
+        assert created.status_code == 201 and created.json()["symbol"] == "ETH/USDT"
+        assert [w["symbol"] for w in api(member).get("/api/v1/market/watchlist/").json()] == ["ETH/USDT"]
+        assert api(outsider).get("/api/v1/market/watchlist/").json() == []
+        assert api(outsider).delete(f"/api/v1/market/watchlist/{created.json()['id']}/").status_code == 404
+        assert api(member).delete(f"/api/v1/market/watchlist/{created.json()['id']}/").status_code == 403
+        body = api(member).get("/api/v1/market/compare/?symbol=BTC/USDT").json()
+        assert body["rows"][0]["status"] == "ok" and body["rows"][0]["best_ask"] is True
+        assert body["best_ask"]["exchange"] == "binance"
+        assert api(outsider).get("/api/v1/market/compare/?symbol=BTC/USDT").json()["rows"] == []
+
+    def test_bad_symbol_is_a_400_naming_it(self, api, member):
+        response = api(member).get("/api/v1/market/compare/?symbol=NOT A SYMBOL")
+        assert response.status_code == 400 and "symbol" in response.json()
