@@ -7,9 +7,13 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 
 from exchanges import runtime
+from exchanges.adapters.types import Side
 from exchanges.catalog import supported_exchanges
 from exchanges.selectors import connection_list
-from exchanges.symbols import InvalidSymbol, normalize, split
+from exchanges.symbols import InvalidSymbol, normalize
+from trading import pricing
+from trading.market.best import BestPrice
+from trading.market.best import best_price as market_best_price
 from trading.market.compare import Comparison, Target, compare
 from trading.market.venues import Venue
 from trading.models import WatchedSymbol
@@ -24,11 +28,7 @@ def symbol_clean(symbol: str) -> str:
 
 def equivalent_symbols(*, tenant, symbol: str) -> list[str]:
     """BTC/USDT and, when the tenant treats USD, USDT and USDC alike, BTC/USD and BTC/USDC."""
-    base, quote = split(symbol)
-    equivalents = [q.upper() for q in (tenant.equivalent_quotes or [])]
-    if quote not in equivalents:
-        return [f"{base}/{quote}"]
-    return [f"{base}/{quote}", *(f"{base}/{q}" for q in equivalents if q != quote)]
+    return pricing.equivalent_symbols(symbol, tenant.equivalent_quotes or [])
 
 
 def watch_add(*, tenant, symbol: str) -> WatchedSymbol:
@@ -60,6 +60,24 @@ def compare_prices(*, tenant, symbol: str, public: bool = False) -> Comparison:
     if not targets:
         return Comparison(candidates[0], tuple(candidates))
     return runtime.run(compare(targets, candidates))
+
+
+def best_price(*, tenant, symbol: str, side: str, amount, split: bool = True) -> BestPrice:
+    """Where the whole amount fills cheapest (walking the books, taker fees included) among
+    the tenant's enabled connections, and a split across them when that is cheaper."""
+    candidates = equivalent_symbols(tenant=tenant, symbol=symbol_clean(symbol))
+    amount = amount_clean(amount)
+    targets = _targets(tenant=tenant, public=False)
+    return runtime.run(
+        market_best_price(
+            targets,
+            candidates,
+            side=Side(side),
+            amount=amount,
+            equivalents=tenant.equivalent_quotes or [],
+            split=split,
+        )
+    )
 
 
 def amount_clean(amount) -> Decimal:

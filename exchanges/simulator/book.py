@@ -27,6 +27,7 @@ class Book:
     mid: Decimal
     changed_at: int  # ms; synthetic candles end at the mid price from this moment on
     update_id: int = 1
+    level_notional: Decimal = LEVEL_NOTIONAL  # depth: quote currency at the best level
 
     def set_mid(self, price: Decimal, now: int) -> None:
         self.mid = max(floor_to(price, self.market.tick_size), self.market.tick_size)
@@ -50,7 +51,7 @@ class Book:
         return bid, ask, gap
 
     def _amount(self, index: int) -> Decimal:
-        raw = LEVEL_NOTIONAL / self.mid * (1 + Decimal(index) / 4)
+        raw = self.level_notional / self.mid * (1 + Decimal(index) / 4)
         return max(floor_to(raw, self.market.step_size), self.market.step_size)
 
     def bids(self, depth: int = LEVELS) -> list[Level]:

@@ -78,6 +78,17 @@ class Simulator:
         for venue in venues:
             venue.set_price(symbol, Decimal(str(price)))
 
+    def set_book(
+        self, symbol: str, *, exchange: str, spread_bps: Amount | None = None, level_notional: Amount | None = None
+    ) -> None:
+        """Shape one exchange's book: a wider or narrower spread, thinner or deeper levels."""
+        book = self.venue(exchange).book(symbol)
+        if spread_bps is not None:
+            book.spread_bps = Decimal(str(spread_bps))
+        if level_notional is not None:
+            book.level_notional = Decimal(str(level_notional))
+        book.update_id += 1
+
     def price(self, symbol: str, *, exchange: str) -> Decimal:
         return self.venue(exchange).book(symbol).mid
 

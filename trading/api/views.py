@@ -73,3 +73,60 @@ def _pointer(row, side: str):
         "symbol": row.symbol,
         "price": dec(getattr(row, side)),
     }
+
+
+class BestPriceApi(TenantApi):
+    @extend_schema(parameters=[s.BestPriceQuerySerializer], responses={200: dict})
+    def get(self, request):
+        query = s.BestPriceQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        result = services.best_price(tenant=request.tenant, **query.validated_data)
+        return Response(_best_price_body(result))
+
+
+def _target(result, key: str) -> dict:
+    target = result.targets[key]
+    return {"connection_id": target.connection_id, "label": target.label, "exchange": target.venue.exchange}
+
+
+def _best_price_body(result) -> dict:
+    candidates = [
+        _target(result, c.key)
+        | {
+            "symbol": c.symbol,
+            "quote_currency": c.quote_currency,
+            "eligible": c.eligible,
+            "reason": c.reason,
+            "average_price": dec(c.fill.average_price) if c.fill else None,
+            "effective_price": dec(c.effective_price),
+            "taker_fee": dec(c.taker_fee),
+            "fee": dec(c.fill.fee) if c.fill else None,
+            "gap_bps": dec(c.gap_bps),
+            "levels_used": c.fill.levels_used if c.fill else 0,
+        }
+        for c in result.candidates
+    ]
+    split = None
+    if result.split is not None:
+        split = {
+            "effective_price": dec(result.split.effective_price),
+            "saving": dec(result.split.saving),
+            "saving_bps": dec(result.split.saving_bps),
+            "allocations": [
+                _target(result, a.key)
+                | {"symbol": a.symbol, "amount": dec(a.amount), "effective_price": dec(a.effective_price)}
+                for a in result.split.allocations
+            ],
+        }
+    return {
+        "symbol": result.symbol,
+        "side": str(result.side),
+        "amount": dec(result.amount),
+        "best": candidates[0] if result.best else None,
+        "candidates": candidates,
+        "split": split,
+        "failed": [
+            {"exchange": f.venue.exchange, "venue": f.venue.key, "error": f.error, "error_code": f.error_code}
+            for f in result.failures
+        ],
+    }

@@ -153,3 +153,48 @@ class TestApi:
     def test_bad_symbol_is_a_400_naming_it(self, api, member):
         response = api(member).get("/api/v1/market/compare/?symbol=NOT A SYMBOL")
         assert response.status_code == 400 and "symbol" in response.json()
+
+
+class TestBestPrice:
+    def test_depth_beats_top_of_book_for_a_large_amount(self, api, member, tenant, exchange_simulator):
+        sim = exchange_simulator
+        thin = connect(sim, tenant, "binance", label="Thin but tight")
+        deep = connect(sim, tenant, "okx", label="Deep but wider")
+        sim.set_price("BTC/USDT", 60_000, exchange="binance")
+        sim.set_price("BTC/USDT", 60_000, exchange="okx")
+        sim.set_book("BTC/USDT", exchange="binance", spread_bps=1, level_notional=2_000)  # ~0.03 BTC a level
+        sim.set_book("BTC/USDT", exchange="okx", spread_bps=6, level_notional=500_000)  # ~8 BTC a level
+        small = services.best_price(tenant=tenant, symbol="BTC/USDT", side="buy", amount="0.01")
+        assert small.best.key == Venue.of(thin).key  # the tighter top of book wins a small order
+        large = services.best_price(tenant=tenant, symbol="BTC/USDT", side="buy", amount="2")
+        assert large.best.key == Venue.of(deep).key  # the deep book wins once the thin one is walked
+        thin_row = next(c for c in large.candidates if c.key == Venue.of(thin).key)
+        assert thin_row.fill.levels_used > 10
+        body = api(member).get("/api/v1/market/best-price/?symbol=BTC/USDT&side=buy&amount=2").json()
+        assert body["best"]["connection_id"] == deep.pk
+        assert body["best"]["label"] == "Deep but wider"
+
+    def test_a_split_is_proposed_when_it_is_cheaper(self, tenant, exchange_simulator):
+        sim = exchange_simulator
+        connect(sim, tenant, "binance")
+        connect(sim, tenant, "okx")
+        for exchange in ("binance", "okx"):
+            sim.set_price("BTC/USDT", 60_000, exchange=exchange)
+            sim.set_book("BTC/USDT", exchange=exchange, spread_bps=1, level_notional=3_000)
+        result = services.best_price(tenant=tenant, symbol="BTC/USDT", side="buy", amount="1")
+        assert result.split is not None
+        assert sum(a.amount for a in result.split.allocations) == 1
+        assert result.split.effective_price < result.best.effective_price
+
+    def test_bad_input_names_the_field(self, api, member):
+        for query, field in (
+            ("symbol=BTC/USDT&side=hold&amount=1", "side"),
+            ("symbol=BTC/USDT&side=buy&amount=-1", "amount"),
+        ):
+            response = api(member).get(f"/api/v1/market/best-price/?{query}")
+            assert response.status_code == 400 and field in response.json(), response.json()
+
+    def test_an_outsider_sees_no_venue(self, api, outsider, tenant, exchange_simulator):
+        connect(exchange_simulator, tenant, "binance")
+        body = api(outsider).get("/api/v1/market/best-price/?symbol=BTC/USDT&side=buy&amount=1").json()
+        assert body["candidates"] == [] and body["best"] is None
