@@ -52,6 +52,25 @@ class VenueSpec:
 
 _BTC, _ETH = D("65000"), D("3500")
 
+# More USDT markets, so that polling many symbols at once can be measured:
+# (base, price, price tick, amount step).
+_ALTS = (
+    ("SOL", "150", "0.01", "0.001"), ("BNB", "580", "0.01", "0.001"), ("XRP", "0.52", "0.0001", "0.1"),
+    ("ADA", "0.45", "0.0001", "0.1"), ("DOGE", "0.12", "0.00001", "1"), ("AVAX", "35", "0.01", "0.01"),
+    ("DOT", "7", "0.001", "0.01"), ("LINK", "14", "0.001", "0.01"), ("MATIC", "0.7", "0.0001", "0.1"),
+    ("LTC", "80", "0.01", "0.001"), ("TRX", "0.12", "0.00001", "1"), ("ATOM", "9", "0.001", "0.01"),
+    ("UNI", "7.5", "0.001", "0.01"), ("XLM", "0.11", "0.00001", "1"), ("NEAR", "5.5", "0.001", "0.1"),
+    ("APT", "9", "0.001", "0.01"), ("ARB", "1.1", "0.0001", "0.1"), ("OP", "2.2", "0.0001", "0.1"),
+)  # fmt: skip
+
+
+def _alts(min_notional: Decimal) -> tuple[MarketSpec, ...]:
+    return tuple(
+        MarketSpec(base, "USDT", D(tick), D(step), D(step), D("9000000"), min_notional, D(price))
+        for base, price, tick, step in _ALTS
+    )
+
+
 VENUES: dict[str, VenueSpec] = {
     BINANCE: VenueSpec(
         name=BINANCE,
@@ -65,6 +84,7 @@ VENUES: dict[str, VenueSpec] = {
             MarketSpec("ETH", "USDT", D("0.01"), D("0.0001"), D("0.0001"), D("9000"), D("5"), _ETH),
             MarketSpec("BTC", "USD", D("0.01"), D("0.00001"), D("0.00001"), D("9000"), D("10"), _BTC),
             MarketSpec("ETH", "USD", D("0.01"), D("0.0001"), D("0.0001"), D("9000"), D("10"), _ETH),
+            *_alts(D("5")),
         ),
     ),
     OKX: VenueSpec(
@@ -79,6 +99,7 @@ VENUES: dict[str, VenueSpec] = {
             MarketSpec("ETH", "USDT", D("0.01"), D("0.000001"), D("0.0001"), D("9999999999"), D("0"), _ETH),
             MarketSpec("BTC", "USD", D("0.1"), D("0.00000001"), D("0.00001"), D("9999999999"), D("0"), _BTC),
             MarketSpec("ETH", "USD", D("0.01"), D("0.000001"), D("0.0001"), D("9999999999"), D("0"), _ETH),
+            *_alts(D("0")),
         ),
     ),
     # Robinhood (v1) charges no explicit fee: its spread, quoted by market makers, is the fee.

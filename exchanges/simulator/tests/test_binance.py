@@ -209,9 +209,9 @@ async def test_insufficient_balance(sim, account):
 async def test_unknown_symbol_is_binance_1121(sim, account):
     async with ccxt_client("binance", sim.base_url, account) as exchange:
         with pytest.raises(ccxt.BadSymbol, match="-1121"):
-            await exchange.public_get_depth({"symbol": "DOGEUSDT"})
+            await exchange.public_get_depth({"symbol": "PEPEUSDT"})
         with pytest.raises(ccxt.BadSymbol, match="-1121"):
-            await exchange.private_post_order({"symbol": "DOGEUSDT", "side": "BUY", "type": "MARKET", "quantity": "1"})
+            await exchange.private_post_order({"symbol": "PEPEUSDT", "side": "BUY", "type": "MARKET", "quantity": "1"})
     assert sim.request_count("binance", "/api/v3/depth") == 1
 
 
