@@ -10,6 +10,19 @@ from tenancy.tests.factories import MembershipFactory, TenantFactory, UserFactor
 pytest_plugins = ["tests.fixtures.services", "exchanges.simulator.pytest_plugin"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_exchange_state(settings):
+    """Breakers, budgets, health and cached prices start empty for every test."""
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    for prefix in (settings.RESILIENCE_KEY_PREFIX, settings.MARKET_KEY_PREFIX):
+        keys = list(client.scan_iter(f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    client.close()
+
+
 @pytest.fixture
 def tenant(db):
     return TenantFactory(name="Acme Capital", slug="acme")

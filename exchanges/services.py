@@ -127,9 +127,12 @@ def connection_test(*, connection: ExchangeConnection) -> ConnectionTest:
         result = call(adapter_for_connection(connection), "test_connection", timeout=60)
     except TimeoutError:
         result = ConnectionTest(ok=False, latency_ms=None, error="the test took longer than 60 s", error_code="timeout")
-    status = ConnectionStatus.CONNECTED if result.ok else ConnectionStatus.FAILED
-    if result.ok and result.limited:
+    if result.ok:
+        status = ConnectionStatus.CONNECTED
+    elif result.limited:  # prices come, private calls do not
         status = ConnectionStatus.LIMITED
+    else:
+        status = ConnectionStatus.FAILED
     previous = connection.status
     ExchangeConnection.objects.filter(pk=connection.pk).update(
         status=status,

@@ -6,6 +6,8 @@ of ``exchanges.adapters.types`` and raise only ``exchanges.adapters.errors``.
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import time
 from abc import ABC, abstractmethod
 from decimal import Decimal
@@ -27,6 +29,37 @@ from exchanges.adapters.types import (
     Trade,
 )
 
+#: the calls that reach an exchange: each runs under the shared circuit breakers and has its
+#: outcome recorded (exchanges.resilience), whichever adapter implements it
+GUARDED_METHODS = (
+    "load_markets", "fetch_ticker", "fetch_tickers", "fetch_order_book", "fetch_ohlcv", "fetch_balance",
+    "create_order", "fetch_order", "cancel_order", "fetch_open_orders", "fetch_closed_orders",
+    "fetch_my_trades", "fetch_positions", "set_leverage",
+)  # fmt: skip
+_inside_guard = contextvars.ContextVar("inside_exchange_guard", default=False)
+
+
+def _guarded(method):
+    """One guard per outer call: calls an adapter makes to itself inside it are not counted twice."""
+
+    @functools.wraps(method)
+    async def wrapper(self, *args, **kwargs):
+        if self.uses_django_db or _inside_guard.get():
+            return await method(self, *args, **kwargs)
+        if method.__name__ == "load_markets" and not kwargs.get("reload") and self.markets_cached():
+            return await method(self, *args, **kwargs)  # no request: neither success nor failure
+        from exchanges.resilience import adapter_keys, guarded
+
+        token = _inside_guard.set(True)
+        try:
+            async with guarded(**adapter_keys(self, method.__name__)):
+                return await method(self, *args, **kwargs)
+        finally:
+            _inside_guard.reset(token)
+
+    wrapper.is_guarded = True
+    return wrapper
+
 
 class ExchangeAdapter(ABC):
     #: the registry id, e.g. "binance", "robinhood", "paper"
@@ -41,6 +74,13 @@ class ExchangeAdapter(ABC):
     #: even prices need the account's keys (Robinhood signs every request): public data
     #: then comes per connection instead of once per exchange
     public_data_needs_credentials: bool = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in GUARDED_METHODS:
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "is_guarded", False):
+                setattr(cls, name, _guarded(method))
 
     def __init__(
         self,
@@ -59,6 +99,10 @@ class ExchangeAdapter(ABC):
     @abstractmethod
     async def load_markets(self, *, reload: bool = False) -> dict[str, Market]:
         """Unified symbol -> Market. Loaded once and reused."""
+
+    def markets_cached(self) -> bool:
+        """True when load_markets would answer from memory, without asking the exchange."""
+        return False
 
     async def symbols(self) -> list[str]:
         return sorted(await self.load_markets())
@@ -149,14 +193,23 @@ class ExchangeAdapter(ABC):
 
     # --- lifecycle ---------------------------------------------------------------------
     async def test_connection(self) -> ConnectionTest:
-        """Load markets (public) and the balance (private): ok, latency and the reason if not."""
+        """Load markets (public), then the balance (private): ok, latency and the reason if not.
+
+        Public data working while the private call fails is ``limited`` (e.g. keys without
+        the right permissions): prices can be shown, trading cannot.
+        """
         started = time.perf_counter()
         try:
             await self.load_markets()
-            if any(self.credentials.values()):
-                await self.fetch_balance()
         except ExchangeError as exc:
-            return ConnectionTest(ok=False, latency_ms=_ms(started), error=str(exc), error_code=exc.code, limited=False)
+            return ConnectionTest(ok=False, latency_ms=_ms(started), error=str(exc), error_code=exc.code)
+        if any(self.credentials.values()):
+            try:
+                await self.fetch_balance()
+            except ExchangeError as exc:
+                return ConnectionTest(
+                    ok=False, latency_ms=_ms(started), error=str(exc), error_code=exc.code, limited=True
+                )
         return ConnectionTest(ok=True, latency_ms=_ms(started))
 
     async def close(self) -> None:  # noqa: B027  (a hook: adapters without sessions need nothing)
@@ -165,3 +218,8 @@ class ExchangeAdapter(ABC):
 
 def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
+
+
+for _name in GUARDED_METHODS:  # the base class's own default implementations too
+    if _name in ExchangeAdapter.__dict__ and not getattr(ExchangeAdapter.__dict__[_name], "is_guarded", False):
+        setattr(ExchangeAdapter, _name, _guarded(ExchangeAdapter.__dict__[_name]))

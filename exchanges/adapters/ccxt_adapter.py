@@ -133,6 +133,9 @@ class CcxtAdapter(ExchangeAdapter):
         return unified
 
     # --- markets -------------------------------------------------------------------------
+    def markets_cached(self) -> bool:
+        return ccxt_pool.markets_fresh(self.ccxt_id, api_base_url=self.api_base_url, testnet=self.testnet)
+
     async def load_markets(self, *, reload: bool = False) -> dict[str, Market]:
         exchange = self._exchange
         raw = await self._load(exchange, reload=reload)

@@ -57,8 +57,23 @@ def get_exchange(
             exchange.urls["api"] = rewrite_urls(exchange.urls["api"], api_base_url)
         if prepare:
             prepare(exchange)
+        _share_budget(exchange, ccxt_id, config=config, api_base_url=api_base_url, testnet=testnet)
         pool[key] = exchange
     return exchange
+
+
+def _share_budget(exchange, ccxt_id: str, *, config: dict, api_base_url: str | None, testnet: bool) -> None:
+    """Every request this instance makes pays ccxt's endpoint cost from a budget in Redis that
+    every worker and process shares: the exchange's for public calls, the API key's for signed
+    ones. Replaces ccxt's per-instance limiter, which knows nothing of the other workers."""
+    from exchanges.resilience import api_key_key, install_on_ccxt, venue_key
+
+    api_key = config.get("apiKey")
+    install_on_ccxt(
+        exchange,
+        public_key=venue_key(ccxt_id, api_base_url=api_base_url, testnet=testnet),
+        private_key=api_key_key(ccxt_id, api_key) if api_key else None,
+    )
 
 
 async def load_markets(exchange, *, api_base_url: str | None, testnet: bool, reload: bool = False) -> dict:
@@ -74,6 +89,11 @@ async def load_markets(exchange, *, api_base_url: str | None, testnet: bool, rel
     markets = await exchange.load_markets(reload=bool(exchange.markets))
     _markets[shared_key] = (time.monotonic(), exchange)
     return markets
+
+
+def markets_fresh(ccxt_id: str, *, api_base_url: str | None, testnet: bool) -> bool:
+    entry = _markets.get((ccxt_id, api_base_url or "", testnet))
+    return entry is not None and time.monotonic() - entry[0] < MARKETS_TTL
 
 
 async def close_all() -> None:

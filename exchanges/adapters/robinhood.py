@@ -134,6 +134,9 @@ class RobinhoodAdapter(ExchangeAdapter):
         await self.close()
 
     # --- markets and symbols -------------------------------------------------------
+    def markets_cached(self) -> bool:
+        return self._markets is not None
+
     async def load_markets(self, *, reload: bool = False) -> dict[str, Market]:
         if self._markets is not None and not reload:
             return self._markets

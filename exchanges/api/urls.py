@@ -9,6 +9,7 @@ urlpatterns = [
         views.ValidateCredentialsApi.as_view(),
         name="api-exchanges-validate-credentials",
     ),
+    path("exchanges/status/", views.ExchangesStatusApi.as_view(), name="api-exchanges-status"),
     path("exchanges/connections/", views.ConnectionListApi.as_view(), name="api-connection-list"),
     path("exchanges/connections/<int:connection_id>/", views.ConnectionDetailApi.as_view(), name="api-connection"),
     path("exchanges/connections/<int:connection_id>/test/", views.ConnectionTestApi.as_view()),

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from exchanges import reads, selectors, services
 from exchanges.api import serializers as s
 from exchanges.catalog import supported_exchanges
+from exchanges.status import exchanges_status
 from tenancy.api.mixins import TenantRolePermission, TenantScopedMixin
 from tenancy.models import Role
 
@@ -88,6 +89,15 @@ class ConnectionDetailApi(TenantApi):
         connection = selectors.connection_get(tenant=request.tenant, connection_id=connection_id)
         services.connection_delete(connection=connection)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ExchangesStatusApi(TenantApi):
+    """Per connection and per exchange: status, p50 latency, last error, last success, breakers;
+    and the system: ``overall``, ``available_count``, ``total_count``."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        return Response(exchanges_status(tenant=request.tenant))
 
 
 class ConnectionTestApi(TenantApi):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from exchanges.adapters.errors import ExchangeError
+from exchanges.resilience import CircuitOpen
 from trading.market.events import prices_publish
 from trading.market.fetch import fetch_tickers, venue_adapter
 from trading.market.redis import async_client, key
@@ -43,6 +44,8 @@ async def poll_venue(venue: Venue, symbols: list[str], *, claim: bool = True) ->
         markets = await adapter.load_markets()
         listed = [s for s in symbols if s in markets]
         tickers = await fetch_tickers(venue, listed, adapter=adapter) if listed else {}
+    except CircuitOpen as exc:  # the venue is resting: no request was made
+        return PollResult(venue, polled=False, error=str(exc), took_ms=_ms(started))
     except ExchangeError as exc:
         logger.warning("Polling %s failed: %s", venue.key, exc)
         return PollResult(venue, polled=True, error=str(exc), took_ms=_ms(started))

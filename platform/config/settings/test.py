@@ -30,6 +30,7 @@ TEST_KEY_PREFIX = env.str("TEST_KEY_PREFIX", default="test")
 CACHES["default"]["KEY_PREFIX"] = f"{TEST_KEY_PREFIX}-cache"
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"{TEST_KEY_PREFIX}-asgi"
 MARKET_KEY_PREFIX = f"{TEST_KEY_PREFIX}-market"
+RESILIENCE_KEY_PREFIX = f"{TEST_KEY_PREFIX}-resilience"
 
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth": "1000/min"}}  # noqa: F405
 

@@ -1,0 +1,184 @@
+"""A circuit breaker per key in Redis, shared by every worker and process.
+
+closed    calls go through; consecutive temporary failures are counted.
+open      after CIRCUIT_BREAKER_FAILURES of them: ``before_call`` raises CircuitOpen
+          (temporary, ``retry_after`` = seconds until half-open) for the open period.
+half_open the period is over: exactly one caller, across all processes, wins the probe
+          (SET NX with a lease of CIRCUIT_BREAKER_PROBE_SECONDS) and goes through; the
+          others still get CircuitOpen. The probe's success closes the circuit; its
+          failure re-opens it for twice the previous period (capped).
+
+Only temporary errors count. A permanent one (bad order, bad key) is an answer: the
+exchange works, so it resets the count like a success does.
+
+Redis layout: ``<p>:cb:<key>`` hash (state, failures, opened_at, retry_at, opens: the
+consecutive open periods, for the backoff) and ``<p>:cb:<key>:probe`` (the probe's lease).
+"""
+
+from __future__ import annotations
+
+from exchanges.adapters.errors import ExchangeUnavailable
+from exchanges.resilience import conf
+from exchanges.resilience.connection import Lua, async_client, fmt, sync_client
+
+_TTL = 86_400  # a breaker nobody touched for a day is forgotten (closed)
+
+_BEFORE_CALL = Lua(
+    """
+if redis.call('HGET', KEYS[1], 'state') ~= 'open' then return {'closed', '0'} end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local retry_at = tonumber(redis.call('HGET', KEYS[1], 'retry_at')) or 0
+if now < retry_at then return {'open', string.format('%.3f', retry_at - now)} end
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return {'probe', '0'} end
+return {'open', string.format('%.3f', math.max(redis.call('PTTL', KEYS[2]), 0) / 1000)}
+"""
+)
+
+_FAILURE = Lua(
+    """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local threshold, period, max_period = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local h = redis.call('HMGET', KEYS[1], 'state', 'retry_at', 'opens')
+local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+if h[1] == 'open' then
+  if now < (tonumber(h[2]) or 0) then return {'open', tostring(failures)} end
+  -- the half-open probe failed: open again, for longer
+  local opens = (tonumber(h[3]) or 1) + 1
+  period = math.min(period * 2 ^ (opens - 1), max_period)
+  redis.call('HSET', KEYS[1], 'opened_at', string.format('%.6f', now),
+    'retry_at', string.format('%.6f', now + period), 'opens', opens)
+  redis.call('DEL', KEYS[2])
+  return {'open', tostring(failures)}
+end
+if failures >= threshold then
+  redis.call('HSET', KEYS[1], 'state', 'open', 'opened_at', string.format('%.6f', now),
+    'retry_at', string.format('%.6f', now + period), 'opens', 1)
+  redis.call('DEL', KEYS[2])
+  return {'open', tostring(failures)}
+end
+return {'closed', tostring(failures)}
+"""
+)
+
+
+class CircuitOpen(ExchangeUnavailable):
+    """The exchange (or connection) failed too often lately: not called until it recovers."""
+
+    code = "circuit_open"
+
+    def __init__(self, key: str, *, retry_after: float, exchange: str = ""):
+        self.key = key
+        super().__init__(
+            f"circuit {key} is open; next try in {retry_after:.1f}s", exchange=exchange, retry_after=retry_after
+        )
+
+
+class CircuitBreaker:
+    """Breakers in Redis; every argument defaults to the settings at call time."""
+
+    def __init__(
+        self,
+        *,
+        prefix: str | None = None,
+        redis_url: str | None = None,
+        failures: int | None = None,
+        open_seconds: float | None = None,
+        max_open_seconds: float | None = None,
+        probe_seconds: float | None = None,
+    ):
+        self._prefix, self._redis_url = prefix, redis_url
+        self._failures, self._open_seconds = failures, open_seconds
+        self._max_open_seconds, self._probe_seconds = max_open_seconds, probe_seconds
+
+    def _setting(self, value, name: str) -> float:
+        return float(conf.get(name) if value is None else value)
+
+    def redis_keys(self, key: str) -> list[str]:
+        base = f"{self._prefix or conf.key_prefix()}:cb:{key}"
+        return [base, f"{base}:probe"]
+
+    async def before_call(self, key: str) -> bool:
+        """Raises CircuitOpen while ``key`` is open; True if this caller holds the probe."""
+        probe_ms = int(self._setting(self._probe_seconds, "CIRCUIT_BREAKER_PROBE_SECONDS") * 1000)
+        verdict, wait = await _BEFORE_CALL(async_client(self._redis_url), self.redis_keys(key), [probe_ms])
+        if verdict == "open":
+            raise CircuitOpen(key, retry_after=float(wait))
+        return verdict == "probe"
+
+    async def record_success(self, key: str) -> None:
+        """The exchange answered: closed, count reset, probe lease released."""
+        await async_client(self._redis_url).delete(*self.redis_keys(key))
+
+    async def record_failure(self, key: str, error: BaseException) -> str:
+        """Count a temporary error (a permanent one counts as an answer); returns the state."""
+        if not getattr(error, "temporary", False):
+            await self.record_success(key)
+            return "closed"
+        state, _ = await _FAILURE(
+            async_client(self._redis_url),
+            self.redis_keys(key),
+            [
+                int(self._setting(self._failures, "CIRCUIT_BREAKER_FAILURES")),
+                fmt(self._setting(self._open_seconds, "CIRCUIT_BREAKER_OPEN_SECONDS")),
+                fmt(self._setting(self._max_open_seconds, "CIRCUIT_BREAKER_MAX_OPEN_SECONDS")),
+                _TTL,
+            ],
+        )
+        return state
+
+    async def release_probe(self, key: str) -> None:
+        """Give the probe back unused (the call never went out): the next caller probes."""
+        await async_client(self._redis_url).delete(self.redis_keys(key)[1])
+
+    async def state(self, key: str) -> dict:
+        """dict(state="closed"|"open"|"half_open", failures, opened_at, retry_at, probing)."""
+        base, probe = self.redis_keys(key)
+        async with async_client(self._redis_url).pipeline(transaction=False) as pipe:
+            pipe.time()
+            pipe.hgetall(base)
+            pipe.exists(probe)
+            seconds, raw, probing = await pipe.execute()
+        return describe_breaker(raw, seconds[0] + seconds[1] / 1_000_000, bool(probing))
+
+    async def is_available(self, key: str) -> bool:
+        """For routing and polling, without taking the probe: False while open or while
+        another caller probes."""
+        state = await self.state(key)
+        return state["state"] == "closed" or (state["state"] == "half_open" and not state["probing"])
+
+    def state_sync(self, key: str) -> dict:
+        """``state`` for sync readers (views, admin) over a plain Redis client."""
+        base, probe = self.redis_keys(key)
+        with sync_client(self._redis_url).pipeline(transaction=False) as pipe:
+            pipe.time()
+            pipe.hgetall(base)
+            pipe.exists(probe)
+            seconds, raw, probing = pipe.execute()
+        return describe_breaker(raw, seconds[0] + seconds[1] / 1_000_000, bool(probing))
+
+
+def describe_breaker(raw: dict, now: float, probing: bool) -> dict:
+    opened_at = float(raw["opened_at"]) if raw.get("opened_at") else None
+    retry_at = float(raw["retry_at"]) if raw.get("retry_at") else None
+    state = "closed"
+    if raw.get("state") == "open":
+        state = "open" if retry_at is not None and now < retry_at else "half_open"
+    return {
+        "state": state,
+        "failures": int(raw.get("failures") or 0),
+        "opened_at": opened_at if state != "closed" else None,
+        "retry_at": retry_at if state != "closed" else None,
+        "retry_after": max(0.0, retry_at - now) if state == "open" else 0.0,
+        "probing": probing and state == "half_open",
+    }
+
+
+breaker = CircuitBreaker()
+"""The platform's breaker (settings' prefix, Redis and thresholds)."""
+
+
+def breaker_state_sync(key: str) -> dict:
+    return breaker.state_sync(key)

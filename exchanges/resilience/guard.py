@@ -1,0 +1,140 @@
+"""One exchange call under the breakers, with its outcome recorded.
+
+    async with guarded(venue_key("binance"), connection_key(42)) as g:
+        balance = await adapter.fetch_balance()
+
+Before: every key's breaker is asked (CircuitOpen while one is open; a probe won for one
+key is given back if another is open). After: breakers and health are told the outcome.
+Errors are blamed where they belong:
+
+- no answer, maintenance, 5xx, timeout (ExchangeConnectionError, ExchangeUnavailable):
+  the exchange, so every key;
+- rate limit, clock skew, authentication, unknown exchange errors: the caller's own key
+  (the connection for a private call, the exchange for a public one); the exchange
+  itself answered, which counts as its success;
+- a refused request (insufficient funds, invalid order, not found, bad symbol, not
+  supported): nobody; the exchange and the connection both work.
+
+A RateLimited also penalizes ``budget_key`` (default: ``public_key`` on public calls) with
+its ``retry_after``. Other exceptions are bugs: they pass through, nothing is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from exchanges.adapters.errors import (
+    BadSymbol,
+    ExchangeConnectionError,
+    ExchangeError,
+    ExchangeUnavailable,
+    InsufficientFunds,
+    InvalidOrder,
+    NotSupported,
+    OrderNotFound,
+    RateLimited,
+)
+from exchanges.resilience.breaker import CircuitBreaker, CircuitOpen
+from exchanges.resilience.breaker import breaker as default_breaker
+from exchanges.resilience.health import Health
+from exchanges.resilience.health import health as default_health
+from exchanges.resilience.ratelimit import RateLimiter
+from exchanges.resilience.ratelimit import limiter as default_limiter
+
+T = TypeVar("T")
+
+VENUE_ERRORS = (ExchangeConnectionError, ExchangeUnavailable)
+ANSWERS = (InsufficientFunds, InvalidOrder, OrderNotFound, BadSymbol, NotSupported)
+
+
+@dataclass
+class Guard:
+    keys: list[str]
+    probes: list[str] = field(default_factory=list)  # keys whose half-open probe this call is
+    latency_ms: float | None = None  # set when the call is over
+
+
+@asynccontextmanager
+async def guarded(
+    public_key: str,
+    private_key: str | None = None,
+    *,
+    budget_key: str | None = None,
+    breaker: CircuitBreaker | None = None,
+    health: Health | None = None,
+    limiter: RateLimiter | None = None,
+) -> AsyncIterator[Guard]:
+    breaker, health = breaker or default_breaker, health or default_health
+    guard = Guard(keys=[key for key in (public_key, private_key) if key])
+    try:
+        for key in guard.keys:
+            if await breaker.before_call(key):
+                guard.probes.append(key)
+    except CircuitOpen:
+        await _release(breaker, guard.probes)
+        raise
+    started = time.perf_counter()
+    try:
+        yield guard
+    except CircuitOpen:  # a nested guard refused: this call never reached the exchange
+        await _release(breaker, guard.probes)
+        raise
+    except ExchangeError as exc:
+        guard.latency_ms = (time.perf_counter() - started) * 1000
+        blamed = _blamed(exc, public_key, private_key)
+        await asyncio.gather(
+            *(_failure(breaker, health, key, exc) for key in blamed),
+            *(_success(breaker, health, key, guard.latency_ms) for key in guard.keys if key not in blamed),
+        )
+        budget = budget_key or (public_key if private_key is None else None)
+        if isinstance(exc, RateLimited) and budget:
+            await (limiter or default_limiter).penalize(budget, exc.retry_after)
+        raise
+    except BaseException:
+        await _release(breaker, guard.probes)
+        raise
+    guard.latency_ms = (time.perf_counter() - started) * 1000
+    await asyncio.gather(*(_success(breaker, health, key, guard.latency_ms) for key in guard.keys))
+
+
+async def guarded_call(
+    call: Callable[[], Awaitable[T]],
+    *,
+    public_key: str,
+    private_key: str | None = None,
+    budget_key: str | None = None,
+    breaker: CircuitBreaker | None = None,
+    health: Health | None = None,
+    limiter: RateLimiter | None = None,
+) -> T:
+    """``await guarded_call(lambda: adapter.fetch_ticker("BTC/USDT"), public_key=...)``."""
+    async with guarded(public_key, private_key, budget_key=budget_key, breaker=breaker, health=health, limiter=limiter):
+        return await call()
+
+
+def _blamed(exc: ExchangeError, public_key: str, private_key: str | None) -> list[str]:
+    if isinstance(exc, VENUE_ERRORS):
+        return [key for key in (public_key, private_key) if key]
+    if isinstance(exc, ANSWERS):
+        return []
+    return [private_key or public_key]
+
+
+async def _success(breaker: CircuitBreaker, health: Health, key: str, latency_ms: float) -> None:
+    await breaker.record_success(key)
+    await health.record(key, ok=True, latency_ms=latency_ms)
+
+
+async def _failure(breaker: CircuitBreaker, health: Health, key: str, exc: ExchangeError) -> None:
+    await breaker.record_failure(key, exc)
+    await health.record(key, ok=False, error=f"{exc.code}: {exc}", rate_limited=isinstance(exc, RateLimited))
+
+
+async def _release(breaker: CircuitBreaker, keys: list[str]) -> None:
+    for key in keys:
+        await breaker.release_probe(key)
