@@ -10,6 +10,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/13")
 os.environ.setdefault("MARKET_KEY_PREFIX", "bench-market")
+os.environ.setdefault("RESILIENCE_KEY_PREFIX", "bench-resilience")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 import django  # noqa: E402

@@ -66,13 +66,22 @@ def _share_budget(exchange, ccxt_id: str, *, config: dict, api_base_url: str | N
     """Every request this instance makes pays ccxt's endpoint cost from a budget in Redis that
     every worker and process shares: the exchange's for public calls, the API key's for signed
     ones. Replaces ccxt's per-instance limiter, which knows nothing of the other workers."""
-    from exchanges.resilience import api_key_key, install_on_ccxt, venue_key
+    from django.conf import settings
 
+    from exchanges.resilience import api_key_key, budget_from_ccxt, install_on_ccxt, venue_key
+
+    # A little under the exchange's published rate: requests sent evenly still arrive
+    # bunched by the network, and an exchange counts what arrives.
+    rate_limit_ms = float(settings.EXCHANGE_RATE_LIMIT_MS.get(ccxt_id, exchange.rateLimit))
+    rate = budget_from_ccxt(rate_limit_ms)[0] * settings.RATE_LIMIT_HEADROOM
+    capacity = rate * settings.RATE_LIMIT_CAPACITY_SECONDS  # may be under one request: no burst at all
     api_key = config.get("apiKey")
     install_on_ccxt(
         exchange,
         public_key=venue_key(ccxt_id, api_base_url=api_base_url, testnet=testnet),
         private_key=api_key_key(ccxt_id, api_key) if api_key else None,
+        rate=rate,
+        capacity=capacity,
     )
 
 

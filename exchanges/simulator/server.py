@@ -52,6 +52,8 @@ async def exchange_middleware(
         return await handler(request)  # the /_sim/ control API is neither counted nor faulted
     sim = request.app[SIM]
     sim.counters.record(protocol, request.method, request.path)
+    if not sim.limits.admit(protocol):  # over the exchange's own request limit
+        return FAULT_RESPONSES[protocol](Fault(kind=FaultKind.RATE_LIMIT, status=429, retry_after=1), request)
     plan = sim.faults.plan(protocol, request.method, request.path)
     if plan.delay:
         await asyncio.sleep(plan.delay)

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from exchanges.simulator.counters import RequestCounter
 from exchanges.simulator.engine import Venue
 from exchanges.simulator.faults import Fault, FaultSet
+from exchanges.simulator.limits import RateLimits
 from exchanges.simulator.markets import BINANCE, OKX, PROTOCOLS, ROBINHOOD, VENUES
 from exchanges.simulator.models import Account, Fill, Order
 
@@ -51,6 +52,7 @@ class Simulator:
     def __init__(self, *, demo_accounts: bool = False):
         self.faults = FaultSet()
         self.counters = RequestCounter()
+        self.limits = RateLimits()
         self.base_url: str | None = None  # set once a server listens
         self.demo_accounts = demo_accounts
         self._demo_keys: dict[str, dict[str, str]] = {}  # the same demo keys survive a reset
@@ -188,6 +190,10 @@ class Simulator:
     def clear_faults(self) -> None:
         self.faults.clear()
 
+    def enforce_rate_limit(self, protocol: str, per_second: int | None) -> None:
+        """Refuse (429) what goes over ``per_second`` requests in any 1 s window; None lifts it."""
+        self.limits.set(protocol, per_second)
+
     def request_count(self, protocol: str | None = None, path: str | None = None, method: str | None = None) -> int:
         return self.counters.count(protocol=protocol, path=path, method=method)
 
@@ -195,6 +201,7 @@ class Simulator:
         """Back to the start: default prices, no accounts (demo ones again if enabled), orders, faults or counts."""
         self.faults.clear()
         self.counters.reset()
+        self.limits.reset()
         self.venues = {name: Venue(VENUES[name], clock=self.clock) for name in PROTOCOLS}
         if self.demo_accounts:
             self.add_demo_accounts()

@@ -239,5 +239,16 @@ MARKET_CACHE_TTL = {  # seconds a cached value is fresh; readers never call the 
     "status": env.float("MARKET_TTL_STATUS", default=60.0),
 }
 
+# --- Resilience: shared rate-limit budgets, circuit breakers, health (exchanges.resilience) --
+RESILIENCE_KEY_PREFIX = env.str("RESILIENCE_KEY_PREFIX", default="resilience")
+CIRCUIT_BREAKER_FAILURES = env.int("CIRCUIT_BREAKER_FAILURES", default=5)  # consecutive temporary failures
+CIRCUIT_BREAKER_OPEN_SECONDS = env.float("CIRCUIT_BREAKER_OPEN_SECONDS", default=30.0)  # before one probe
+RATE_LIMIT_CAPACITY_SECONDS = env.float("RATE_LIMIT_CAPACITY_SECONDS", default=1.0)  # burst, in seconds of budget
+# An exchange's budget where ccxt's rateLimit (milliseconds per cost unit) does not fit an
+# account tier or a testnet: EXCHANGE_RATE_LIMIT_MS="binance=100,okx=200".
+EXCHANGE_RATE_LIMIT_MS = env.dict("EXCHANGE_RATE_LIMIT_MS", cast={"value": float}, default={})
+RATE_LIMIT_HEADROOM = env.float("RATE_LIMIT_HEADROOM", default=0.9)  # share of ccxt's published rate used
+RATE_LIMIT_MAX_WAIT = env.float("RATE_LIMIT_MAX_WAIT", default=30.0)  # longer: RateLimited instead of waiting
+
 # Where import_credentials looks for <exchange>_config.json files.
 CREDENTIALS_DIR = env.path("CREDENTIALS_DIR", default=str(BASE_DIR / "credentials"))
