@@ -198,3 +198,30 @@ class TestBestPrice:
         connect(exchange_simulator, tenant, "binance")
         body = api(outsider).get("/api/v1/market/best-price/?symbol=BTC/USDT&side=buy&amount=1").json()
         assert body["candidates"] == [] and body["best"] is None
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_price_updates_reach_platform_code_and_the_price_group(exchange_simulator):
+    import asyncio
+
+    from channels.layers import get_channel_layer
+
+    from trading.market.events import subscribe_to_price_updates
+    from trading.market.venues import price_group
+
+    venue = Venue("binance", exchange_simulator.base_url)
+    exchange_simulator.set_price("BTC/USDT", 61_234, exchange="binance")
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(price_group(venue, "BTC/USDT"), channel)
+    updates = subscribe_to_price_updates()
+    first = asyncio.ensure_future(updates.__anext__())
+    await asyncio.sleep(0.2)  # subscribed before the poll publishes
+    await asyncio.to_thread(runtime.run, poll_venue(venue, ["BTC/USDT"], claim=False))
+    update = await asyncio.wait_for(first, 10)
+    assert update["venue"]["exchange"] == "binance"
+    assert update["tickers"][0]["symbol"] == "BTC/USDT"
+    message = await asyncio.wait_for(layer.receive(channel), 10)
+    assert message["event"] == "price" and message["data"]["symbol"] == "BTC/USDT"
+    assert 61_000 < float(message["data"]["price"]) < 61_500
+    await updates.aclose()

@@ -8,6 +8,7 @@ from exchanges.paper.services import paper_connection_ensure
 from exchanges.services import connection_test
 from tenancy.models import Membership, Region, Role, Tenant
 from tenancy.services import tenant_create
+from trading.services import watch_add
 
 DEMO_TENANT = "Demo Trading"
 
@@ -34,6 +35,8 @@ class Command(BaseCommand):
         )
         Membership.objects.get_or_create(tenant=tenant, user=demo, defaults={"role": Role.OWNER})
         paper = paper_connection_ensure(tenant=tenant, label="Paper trading")
+        for symbol in ("BTC/USDT", "ETH/USDT", "SOL/USDT"):  # polled live for the dashboard
+            watch_add(tenant=tenant, symbol=symbol)
         transaction.on_commit(lambda: connection_test(connection=paper))  # shows as connected at once
         self.stdout.write(
             self.style.SUCCESS(
