@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from exchanges.adapters.types import ConnectionTest
 from exchanges.catalog import exchange_info
+from exchanges.events import connection_event_publish
 from exchanges.factory import adapter_for_connection, build_adapter, call
 from exchanges.models import ConnectionStatus, ExchangeConnection
 from exchanges.validation import api_base_url_clean, credentials_from, exchange_for_region
@@ -150,19 +151,17 @@ def connection_test(*, connection: ExchangeConnection) -> ConnectionTest:
 def _publish_status(connection: ExchangeConnection) -> None:
     from dashboard.events import tenant_event_publish
 
+    data = {
+        "id": connection.pk,
+        "exchange": connection.exchange,
+        "label": connection.label,
+        "status": connection.status,
+        "latency_ms": connection.latency_ms,
+        "last_error": connection.last_error,
+    }
     try:
-        tenant_event_publish(
-            tenant_id=connection.tenant_id,
-            event="connection.status",
-            data={
-                "id": connection.pk,
-                "exchange": connection.exchange,
-                "label": connection.label,
-                "status": connection.status,
-                "latency_ms": connection.latency_ms,
-                "last_error": connection.last_error,
-            },
-        )
+        tenant_event_publish(tenant_id=connection.tenant_id, event="connection.status", data=data)
+        connection_event_publish(data | {"tenant_id": connection.tenant_id})
     except Exception:  # a dashboard that cannot be told must not fail the test itself
         logger.warning("Could not publish the status of connection %s", connection.pk, exc_info=True)
 

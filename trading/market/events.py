@@ -10,12 +10,12 @@ from collections.abc import AsyncIterator
 from channels.layers import get_channel_layer
 
 from exchanges.adapters.types import Ticker
+from exchanges.events import channel_name as connections_channel
 from trading.market.cache import ticker_to_json
 from trading.market.redis import async_client, key
 from trading.market.venues import Venue, price_group
 
 PRICES = "prices"
-CONNECTIONS = "connections"
 
 
 def _channel(name: str) -> str:
@@ -34,28 +34,25 @@ async def prices_publish(venue: Venue, tickers: dict[str, Ticker], fetched_at: f
         await async_client().publish(_channel(PRICES), json.dumps({"venue": venue.as_dict(), "tickers": batch}))
 
 
-async def connection_event_publish(data: dict) -> None:
-    await async_client().publish(_channel(CONNECTIONS), json.dumps(data, default=str))
-
-
-async def _subscribe(name: str) -> AsyncIterator[dict]:
+async def _subscribe(channel: str) -> AsyncIterator[dict]:
     pubsub = async_client().pubsub()
-    await pubsub.subscribe(_channel(name))
+    await pubsub.subscribe(channel)
     try:
         async for message in pubsub.listen():
             if message.get("type") == "message":
                 yield json.loads(message["data"])
     finally:
-        await pubsub.unsubscribe(_channel(name))
+        await pubsub.unsubscribe(channel)
         await pubsub.aclose()
 
 
 def subscribe_to_price_updates() -> AsyncIterator[dict]:
     """``async for update in subscribe_to_price_updates(): ...``: every poll's tickers of a
     venue, as ``{"venue": {...}, "tickers": [{"symbol", "price", "bid", "ask", ...}]}``."""
-    return _subscribe(PRICES)
+    return _subscribe(_channel(PRICES))
 
 
 def subscribe_to_connection_events() -> AsyncIterator[dict]:
-    """``async for event in subscribe_to_connection_events(): ...``: connection status changes."""
-    return _subscribe(CONNECTIONS)
+    """``async for event in subscribe_to_connection_events(): ...``: every connection test's
+    outcome, as ``{"id", "tenant_id", "exchange", "label", "status", "latency_ms", "last_error"}``."""
+    return _subscribe(connections_channel())

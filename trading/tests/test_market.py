@@ -225,3 +225,24 @@ async def test_price_updates_reach_platform_code_and_the_price_group(exchange_si
     assert message["event"] == "price" and message["data"]["symbol"] == "BTC/USDT"
     assert 61_000 < float(message["data"]["price"]) < 61_500
     await updates.aclose()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_connection_status_changes_reach_platform_code(tenant):
+    import asyncio
+
+    from channels.db import database_sync_to_async
+
+    from exchanges.services import connection_test
+    from trading.market.events import subscribe_to_connection_events
+
+    connection = await database_sync_to_async(ExchangeConnectionFactory)(
+        tenant=tenant, exchange="kraken", label="Down", api_base_url="http://127.0.0.1:9"
+    )
+    events = subscribe_to_connection_events()
+    first = asyncio.ensure_future(events.__anext__())
+    await asyncio.sleep(0.2)
+    await database_sync_to_async(connection_test)(connection=connection)
+    event = await asyncio.wait_for(first, 10)
+    assert (event["id"], event["tenant_id"], event["status"]) == (connection.pk, tenant.pk, "failed")
+    await events.aclose()
