@@ -1,5 +1,4 @@
 from dataclasses import asdict
-from decimal import Decimal
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -7,23 +6,13 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import json_ready as plain
 from exchanges import reads, selectors, services
 from exchanges.api import serializers as s
 from exchanges.catalog import supported_exchanges
 from exchanges.status import exchanges_status
 from tenancy.api.mixins import TenantRolePermission, TenantScopedMixin
 from tenancy.models import Role
-
-
-def plain(value):
-    """Dataclasses -> JSON-ready: Decimals as exact strings, tuples as lists."""
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")  # 25000.0 -> "25000", 1E-8 -> "0.00000001"
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
 
 
 class TenantApi(TenantScopedMixin, APIView):

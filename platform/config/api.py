@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
@@ -54,6 +55,18 @@ def _exchange_error_response(exc: ExchangeError) -> Response:
         headers = {"Retry-After": str(int(exc.retry_after))} if exc.retry_after else None
         return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=headers)
     return Response(body, status=status.HTTP_502_BAD_GATEWAY)
+
+
+def json_ready(value):
+    """Dataclass values -> JSON: Decimals as exact plain strings ("25000", "0.00000001"),
+    tuples as lists. Money never passes through a float on its way out."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    return value
 
 
 def api_not_found(request, *args, **kwargs):

@@ -6,6 +6,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import json_ready
 from tenancy.api.mixins import TenantRolePermission, TenantScopedMixin
 from tenancy.scoping import get_scoped_or_404, scoped
 from trading import services
@@ -14,7 +15,7 @@ from trading.models import WatchedSymbol
 
 
 def dec(value):
-    return None if value is None else format(Decimal(value).normalize(), "f")
+    return None if value is None else json_ready(Decimal(value))
 
 
 class TenantApi(TenantScopedMixin, APIView):
