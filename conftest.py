@@ -12,11 +12,16 @@ pytest_plugins = ["tests.fixtures.services", "exchanges.simulator.pytest_plugin"
 
 @pytest.fixture(autouse=True)
 def fresh_exchange_state(settings):
-    """Breakers, budgets, health and cached prices start empty for every test."""
+    """Breakers, budgets, health, cached prices and cached values start empty for every test."""
     import redis
 
     client = redis.Redis.from_url(settings.REDIS_URL)
-    for prefix in (settings.RESILIENCE_KEY_PREFIX, settings.MARKET_KEY_PREFIX):
+    # By prefix: cache.clear() would flush the whole database, the Celery broker's keys too.
+    for prefix in (
+        settings.RESILIENCE_KEY_PREFIX,
+        settings.MARKET_KEY_PREFIX,
+        settings.CACHES["default"]["KEY_PREFIX"],
+    ):
         keys = list(client.scan_iter(f"{prefix}:*", count=1000))
         if keys:
             client.delete(*keys)

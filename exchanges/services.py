@@ -18,6 +18,7 @@ from exchanges.catalog import exchange_info
 from exchanges.events import connection_event_publish
 from exchanges.factory import adapter_for_connection, build_adapter, call
 from exchanges.models import ConnectionStatus, ExchangeConnection
+from exchanges.reads import balance_forget
 from exchanges.validation import api_base_url_clean, credentials_from, exchange_for_region
 
 logger = logging.getLogger(__name__)
@@ -98,12 +99,14 @@ def connection_update(
         connection.status = ConnectionStatus.UNTESTED
     connection.full_clean(exclude=["tenant"])
     connection.save()
+    balance_forget(connection=connection)
     if connection.status == ConnectionStatus.UNTESTED:
         _queue_test(connection)
     return connection
 
 
 def connection_delete(*, connection: ExchangeConnection) -> None:
+    balance_forget(connection=connection)
     connection.delete()
 
 

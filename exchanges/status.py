@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from django.conf import settings
+from django.core.cache import cache
+
+from exchanges.adapters.errors import ExchangeError
+from exchanges.factory import call, public_adapter
 from exchanges.resilience import connection_key, summary_sync, venue_key
 from exchanges.selectors import connection_list
 
@@ -53,6 +58,26 @@ def connection_status(connection, *, venue_health: dict | None = None) -> dict:
     }
 
 
+_UNSET = object()
+
+
+def reported_status(connection) -> str | None:
+    """What the exchange says of itself (ccxt's fetch_status: "ok", "maintenance" ...),
+    asked at most once per MARKET_TTL_STATUS (60 s) per exchange; None where it says nothing."""
+    key = "exchanges:reported-status:" + venue_key(
+        connection.exchange, api_base_url=connection.api_base_url or None, testnet=connection.testnet
+    )
+    value = cache.get(key, _UNSET)
+    if value is _UNSET:
+        adapter = public_adapter(connection.exchange, api_base_url=connection.api_base_url, testnet=connection.testnet)
+        try:
+            value = call(adapter, "fetch_status", timeout=5)
+        except (ExchangeError, TimeoutError):
+            value = None  # no answer is recorded by the breaker and health, not here
+        cache.set(key, value, timeout=settings.MARKET_CACHE_TTL["status"])
+    return value
+
+
 def exchanges_status(*, tenant) -> dict:
     """Every connection of the tenant, per exchange, and the whole: overall, available of total."""
     rows, by_exchange, venues = [], {}, {}
@@ -62,11 +87,13 @@ def exchanges_status(*, tenant) -> dict:
             venues[key] = summary_sync(key)
         row = connection_status(connection, venue_health=venues[key])
         rows.append(row)
-        exchange = by_exchange.setdefault(
-            connection.exchange,
-            {"exchange": connection.exchange, "status": "unknown", "connections": 0, "available": 0,
-             "latency_p50_ms": None, "breaker": venues[key]["circuit"]},
-        )  # fmt: skip
+        exchange = by_exchange.get(connection.exchange)
+        if exchange is None:
+            exchange = by_exchange[connection.exchange] = {
+                "exchange": connection.exchange, "status": "unknown", "connections": 0, "available": 0,
+                "latency_p50_ms": None, "breaker": venues[key]["circuit"],
+                "reported_status": reported_status(connection) if connection.enabled else None,
+            }  # fmt: skip
         exchange["connections"] += 1
         exchange["available"] += int(row["available"])
         exchange["status"] = _worst(exchange["status"], row["status"]) if exchange["connections"] > 1 else row["status"]

@@ -34,7 +34,7 @@ from exchanges.adapters.types import (
 GUARDED_METHODS = (
     "load_markets", "fetch_ticker", "fetch_tickers", "fetch_order_book", "fetch_ohlcv", "fetch_balance",
     "create_order", "fetch_order", "cancel_order", "fetch_open_orders", "fetch_closed_orders",
-    "fetch_my_trades", "fetch_positions", "set_leverage",
+    "fetch_my_trades", "fetch_positions", "set_leverage", "fetch_status",
 )  # fmt: skip
 _inside_guard = contextvars.ContextVar("inside_exchange_guard", default=False)
 
@@ -190,6 +190,10 @@ class ExchangeAdapter(ABC):
 
     async def set_leverage(self, *, symbol: str, leverage: int) -> None:
         raise NotSupported("leverage is not available", exchange=self.exchange_id)
+
+    async def fetch_status(self) -> str | None:
+        """What the exchange says of itself: "ok", "maintenance" ... or None where it says nothing."""
+        return None
 
     # --- lifecycle ---------------------------------------------------------------------
     async def test_connection(self) -> ConnectionTest:

@@ -400,6 +400,12 @@ class CcxtAdapter(ExchangeAdapter):
             raise NotSupported("leverage is not available", exchange=self.exchange_id)
         await self._call("set_leverage", leverage, await self._symbol(symbol))
 
+    async def fetch_status(self) -> str | None:
+        if not _has(self.ccxt_id).get("fetchStatus"):
+            return None
+        raw = await self._call("fetch_status")
+        return (raw or {}).get("status")
+
     async def close(self) -> None:
         """Pooled instances outlive an adapter; ccxt_pool.close_all() closes them."""
 

@@ -103,7 +103,8 @@ class ConnectionBalanceApi(TenantApi):
     @extend_schema(responses=s.BalanceEntrySerializer(many=True))
     def get(self, request, connection_id: int):
         connection = selectors.connection_get(tenant=request.tenant, connection_id=connection_id)
-        balance = reads.connection_balance(connection=connection)
+        fresh = request.query_params.get("fresh", "").lower() in ("1", "true", "yes")
+        balance = reads.connection_balance(connection=connection, fresh=fresh)
         return Response(
             {
                 "exchange": balance.exchange,

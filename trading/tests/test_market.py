@@ -4,7 +4,6 @@ a cache readers trust while fresh, and comparisons that take as long as the slow
 import time
 
 import pytest
-from django.core.cache import cache as django_cache
 
 from exchanges import runtime
 from exchanges.adapters import ccxt_pool
@@ -14,7 +13,6 @@ from trading import services
 from trading.market import fetch
 from trading.market.demand import market_demand
 from trading.market.poller import poll_venue
-from trading.market.redis import sync_client
 from trading.market.venues import Venue
 from trading.models import WatchedSymbol
 
@@ -23,12 +21,8 @@ SYMBOLS = ["BTC/USDT", "ETH/USDT"]
 
 
 @pytest.fixture(autouse=True)
-def clean_state(settings):
-    ccxt_pool.forget_markets()
-    client = sync_client()
-    for key in client.scan_iter(f"{settings.MARKET_KEY_PREFIX}:*"):
-        client.delete(key)
-    django_cache.clear()
+def clean_state():
+    ccxt_pool.forget_markets()  # the root conftest empties Redis's market and cache keys
 
 
 def connect(sim, tenant, exchange="binance", label=None):

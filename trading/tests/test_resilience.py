@@ -79,3 +79,28 @@ class TestStatusApi:
         assert {e["exchange"] for e in body["exchanges"]} == {"binance", "kraken"}
         other = api(outsider).get("/api/v1/exchanges/status/").json()
         assert (other["overall"], other["connections"]) == ("no_connections", [])
+
+
+def test_balances_are_cached_per_connection(api, owner, tenant, exchange_simulator):
+    from exchanges.adapters.types import Credentials
+
+    sim = exchange_simulator
+    account = sim.add_account("binance", balances={"USDT": 100})
+    connection = ExchangeConnectionFactory(
+        tenant=tenant, api_base_url=sim.base_url, credentials=Credentials(**account.credentials())
+    )
+    url = f"/api/v1/exchanges/connections/{connection.pk}/balance/"
+    assert api(owner).get(url).json()["assets"][0]["free"] == "100"
+    served = sim.request_count(path="/api/v3/account")
+    sim.deposit("binance", account.api_key, "USDT", 50)
+    assert api(owner).get(url).json()["assets"][0]["free"] == "100"  # 30 s cache: no request
+    assert sim.request_count(path="/api/v3/account") == served
+    assert api(owner).get(url + "?fresh=true").json()["assets"][0]["free"] == "150"
+
+
+def test_the_status_shows_what_the_exchange_reports(api, owner, member, tenant, exchange_simulator):
+    ExchangeConnectionFactory(tenant=tenant, api_base_url=exchange_simulator.base_url)
+    body = api(member).get("/api/v1/exchanges/status/").json()
+    assert body["exchanges"][0]["reported_status"] == "ok"
+    api(member).get("/api/v1/exchanges/status/")
+    assert exchange_simulator.request_count(path="/sapi/v1/system/status") == 1  # cached 60 s
