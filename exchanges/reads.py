@@ -9,17 +9,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.cache import cache
 
-from exchanges.adapters.errors import BadSymbol
-from exchanges.adapters.types import Balance, Capabilities, Market, OrderBook, Ticker
+from exchanges.adapters.types import Balance, Capabilities, Market
 from exchanges.factory import adapter_for_connection, call
-from exchanges.symbols import InvalidSymbol, split
-
-
-def _check_symbol_text(symbol: str, exchange: str) -> None:
-    try:
-        split(symbol)
-    except InvalidSymbol as exc:
-        raise BadSymbol(str(exc), exchange=exchange) from None
 
 
 def _balance_key(connection) -> str:
@@ -54,13 +45,3 @@ def connection_capabilities(*, connection) -> tuple[Capabilities, dict[str, Mark
     adapter = adapter_for_connection(connection)
     markets = call(adapter, "load_markets")
     return adapter.capabilities(markets), markets
-
-
-def connection_ticker(*, connection, symbol: str) -> Ticker:
-    _check_symbol_text(symbol, connection.exchange)
-    return call(adapter_for_connection(connection), "fetch_ticker", symbol)
-
-
-def connection_order_book(*, connection, symbol: str, limit: int = 20) -> OrderBook:
-    _check_symbol_text(symbol, connection.exchange)
-    return call(adapter_for_connection(connection), "fetch_order_book", symbol, limit=limit)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
 from exchanges import runtime
-from exchanges.adapters.types import Side
+from exchanges.adapters.types import OrderBook, Side, Ticker
 from exchanges.catalog import supported_exchanges
 from exchanges.selectors import connection_list
 from exchanges.symbols import InvalidSymbol, normalize
 from trading import pricing
+from trading.market import fetch
 from trading.market.best import BestPrice
 from trading.market.best import best_price as market_best_price
 from trading.market.compare import Comparison, Target, compare
@@ -88,3 +90,36 @@ def amount_clean(amount) -> Decimal:
     if not value.is_finite() or value <= 0:
         raise ValidationError({"amount": "The amount must be greater than zero."})
     return value
+
+
+def _connection_read(*, connection, symbol: str, read):
+    from exchanges.adapters.errors import BadSymbol
+
+    try:
+        normalize(symbol)
+    except InvalidSymbol as exc:
+        raise BadSymbol(str(exc), exchange=connection.exchange) from None
+    venue = Venue.of(connection)
+
+    async def go():
+        adapter = await fetch.venue_adapter(venue)
+        try:
+            listed, _ = await fetch.listed_symbol(adapter, [symbol])
+        finally:
+            await adapter.close()
+        return await read(venue, listed)
+
+    return runtime.run(go())
+
+
+def connection_ticker(*, connection, symbol: str) -> tuple[Ticker, float]:
+    """The connection's exchange's ticker: from the shared cache while fresh, else fetched."""
+    return _connection_read(connection=connection, symbol=symbol, read=fetch.ticker)
+
+
+def connection_order_book(*, connection, symbol: str, limit: int = 20) -> tuple[OrderBook, float]:
+    async def read(venue, listed):
+        book, fetched_at = await fetch.order_book(venue, listed, depth=limit)
+        return replace(book, bids=book.bids[:limit], asks=book.asks[:limit]), fetched_at
+
+    return _connection_read(connection=connection, symbol=symbol, read=read)

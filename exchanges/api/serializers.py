@@ -119,27 +119,3 @@ class MarketSerializer(serializers.Serializer):
     price_precision = serializers.CharField(allow_null=True)
     min_amount = serializers.CharField(allow_null=True)
     min_cost = serializers.CharField(allow_null=True)
-
-
-class MarketQuerySerializer(serializers.Serializer):
-    connection = serializers.IntegerField()
-    symbol = serializers.CharField(max_length=40)
-    limit = serializers.IntegerField(min_value=1, max_value=500, required=False, default=20)
-
-
-class TickerSerializer(serializers.Serializer):
-    exchange = serializers.CharField()
-    symbol = serializers.CharField()
-    price = serializers.CharField(allow_null=True)
-    bid = serializers.CharField(allow_null=True)
-    ask = serializers.CharField(allow_null=True)
-    volume = serializers.CharField(allow_null=True)
-    timestamp = serializers.IntegerField(allow_null=True)
-
-
-class OrderBookSerializer(serializers.Serializer):
-    exchange = serializers.CharField()
-    symbol = serializers.CharField()
-    bids = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
-    asks = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
-    timestamp = serializers.IntegerField(allow_null=True)

@@ -16,6 +16,4 @@ urlpatterns = [
     path("exchanges/connections/<int:connection_id>/balance/", views.ConnectionBalanceApi.as_view()),
     path("exchanges/connections/<int:connection_id>/symbols/", views.ConnectionSymbolsApi.as_view()),
     path("exchanges/connections/<int:connection_id>/info/", views.ConnectionInfoApi.as_view()),
-    path("market/ticker/", views.MarketTickerApi.as_view(), name="api-market-ticker"),
-    path("market/orderbook/", views.MarketOrderBookApi.as_view(), name="api-market-orderbook"),
 ]

@@ -1,6 +1,6 @@
 from dataclasses import asdict
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -135,34 +135,3 @@ class ConnectionInfoApi(TenantApi):
                 "quote_currencies": sorted({m.quote for m in markets.values()}),
             }
         )
-
-
-_MARKET_PARAMS = [
-    OpenApiParameter("connection", int, required=True),
-    OpenApiParameter("symbol", str, required=True, description="BTC/USDT, BTC-USD, BTCUSDT or XBTUSD"),
-]
-
-
-class MarketTickerApi(TenantApi):
-    @extend_schema(parameters=_MARKET_PARAMS, responses=s.TickerSerializer)
-    def get(self, request):
-        query = s.MarketQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        connection = selectors.connection_get(tenant=request.tenant, connection_id=query.validated_data["connection"])
-        ticker = reads.connection_ticker(connection=connection, symbol=query.validated_data["symbol"])
-        return Response(plain(asdict(ticker)))
-
-
-class MarketOrderBookApi(TenantApi):
-    @extend_schema(
-        parameters=[*_MARKET_PARAMS, OpenApiParameter("limit", int, description="levels per side, 1-500")],
-        responses=s.OrderBookSerializer,
-    )
-    def get(self, request):
-        query = s.MarketQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        connection = selectors.connection_get(tenant=request.tenant, connection_id=query.validated_data["connection"])
-        book = reads.connection_order_book(
-            connection=connection, symbol=query.validated_data["symbol"], limit=query.validated_data["limit"]
-        )
-        return Response(plain(asdict(book)))

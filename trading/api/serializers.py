@@ -47,3 +47,29 @@ class QuoteRowSerializer(serializers.Serializer):
 
 def _same(row, best) -> bool:
     return best is not None and (row.venue, row.connection_id) == (best.venue, best.connection_id)
+
+
+class MarketQuerySerializer(serializers.Serializer):
+    connection = serializers.IntegerField()
+    symbol = serializers.CharField(max_length=40)
+    limit = serializers.IntegerField(min_value=1, max_value=500, required=False, default=20)
+
+
+class TickerSerializer(serializers.Serializer):
+    exchange = serializers.CharField()
+    symbol = serializers.CharField()
+    price = serializers.CharField(allow_null=True)
+    bid = serializers.CharField(allow_null=True)
+    ask = serializers.CharField(allow_null=True)
+    volume = serializers.CharField(allow_null=True)
+    timestamp = serializers.IntegerField(allow_null=True)
+    age_ms = serializers.FloatField(help_text="how old the quote is: the cache serves it while fresh")
+
+
+class OrderBookSerializer(serializers.Serializer):
+    exchange = serializers.CharField()
+    symbol = serializers.CharField()
+    bids = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
+    asks = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
+    timestamp = serializers.IntegerField(allow_null=True)
+    age_ms = serializers.FloatField(help_text="how old the quote is: the cache serves it while fresh")

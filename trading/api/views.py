@@ -1,12 +1,15 @@
+import time
+from dataclasses import asdict
 from decimal import Decimal
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import json_ready
+from exchanges.selectors import connection_get
 from tenancy.api.mixins import TenantRolePermission, TenantScopedMixin
 from tenancy.scoping import get_scoped_or_404, scoped
 from trading import services
@@ -131,3 +134,40 @@ def _best_price_body(result) -> dict:
             for f in result.failures
         ],
     }
+
+
+_MARKET_PARAMS = [
+    OpenApiParameter("connection", int, required=True),
+    OpenApiParameter("symbol", str, required=True, description="BTC/USDT, BTC-USD, BTCUSDT or XBTUSD"),
+]
+
+
+class MarketTickerApi(TenantApi):
+    """A connection's exchange's ticker, from the shared cache while fresh (MARKET_TTL_TICKER)."""
+
+    @extend_schema(parameters=_MARKET_PARAMS, responses=s.TickerSerializer)
+    def get(self, request):
+        query = s.MarketQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        connection = connection_get(tenant=request.tenant, connection_id=query.validated_data["connection"])
+        ticker, fetched_at = services.connection_ticker(connection=connection, symbol=query.validated_data["symbol"])
+        return Response(json_ready(asdict(ticker)) | {"age_ms": _age_ms(fetched_at)})
+
+
+class MarketOrderBookApi(TenantApi):
+    @extend_schema(
+        parameters=[*_MARKET_PARAMS, OpenApiParameter("limit", int, description="levels per side, 1-500")],
+        responses=s.OrderBookSerializer,
+    )
+    def get(self, request):
+        query = s.MarketQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        connection = connection_get(tenant=request.tenant, connection_id=query.validated_data["connection"])
+        book, fetched_at = services.connection_order_book(
+            connection=connection, symbol=query.validated_data["symbol"], limit=query.validated_data["limit"]
+        )
+        return Response(json_ready(asdict(book)) | {"age_ms": _age_ms(fetched_at)})
+
+
+def _age_ms(fetched_at: float) -> float:
+    return round(max(time.time() - fetched_at, 0) * 1000, 1)

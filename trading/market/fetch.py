@@ -44,7 +44,8 @@ async def listed_symbol(adapter: ExchangeAdapter, candidates: list[str]) -> tupl
             continue
         if unified in markets:
             return unified, markets[unified]
-    raise BadSymbol(f"none of {', '.join(candidates)} is listed", exchange=adapter.exchange_id)
+    what = candidates[0] if len(candidates) == 1 else f"none of {', '.join(candidates)}"
+    raise BadSymbol(f"{what} is not listed", exchange=adapter.exchange_id)
 
 
 async def fetch_tickers(

@@ -240,3 +240,13 @@ async def test_connection_status_changes_reach_platform_code(tenant):
     event = await asyncio.wait_for(first, 10)
     assert (event["id"], event["tenant_id"], event["status"]) == (connection.pk, tenant.pk, "failed")
     await events.aclose()
+
+
+def test_the_ticker_endpoint_reads_the_shared_cache(api, member, tenant, exchange_simulator):
+    connection = connect(exchange_simulator, tenant, "binance")
+    url = f"/api/v1/market/ticker/?connection={connection.pk}&symbol=BTCUSDT"
+    first = api(member).get(url).json()
+    served = ticker_requests(exchange_simulator)
+    again = api(member).get(url).json()
+    assert ticker_requests(exchange_simulator) == served  # fresh: no request to the exchange
+    assert again["price"] == first["price"] and again["age_ms"] >= 0
