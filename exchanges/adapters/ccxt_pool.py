@@ -82,6 +82,7 @@ def _share_budget(exchange, ccxt_id: str, *, config: dict, api_base_url: str | N
         private_key=api_key_key(ccxt_id, api_key) if api_key else None,
         rate=rate,
         capacity=capacity,
+        signed_pays_public=ccxt_id in settings.RATE_LIMIT_IP_WEIGHTED_EXCHANGES,
     )
 
 

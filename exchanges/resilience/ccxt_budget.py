@@ -41,8 +41,12 @@ def install_on_ccxt(
     rate: float | None = None,
     capacity: float | None = None,
     max_wait: float | None = None,
+    signed_pays_public: bool = False,
 ):
     """Make every request of ``exchange`` pay its ccxt cost from the shared budget first.
+
+    With ``signed_pays_public`` a signed request pays from both budgets: for exchanges that
+    weigh every request against the caller's IP too (Binance), whatever key signed it.
 
     ``rate``/``capacity`` (cost units per second / burst) default to the exchange's ccxt
     ``rateLimit`` (see budget_from_ccxt) and RATE_LIMIT_CAPACITY_SECONDS. Signed requests
@@ -65,19 +69,21 @@ def install_on_ccxt(
         params = {} if params is None else params
         config = {} if config is None else config
         cost = float(exchange.calculate_rate_limiter_cost(api, method, path, params, config) or 1)
-        key = public_key
+        keys = [public_key]
         if private_key is not None:
             endpoint = (tuple(api) if isinstance(api, list | tuple) else api, method, path)
             if endpoint not in signed_endpoints:
                 signed_endpoints[endpoint] = is_signed(exchange, path, api, method, params)
             if signed_endpoints[endpoint]:
-                key = private_key
-        await limiter.acquire(key, cost, rate=rate, capacity=capacity, max_wait=max_wait)
+                keys = [public_key, private_key] if signed_pays_public else [private_key]
+        for key in keys:
+            await limiter.acquire(key, cost, rate=rate, capacity=capacity, max_wait=max_wait)
         try:
             return await original(path, api, method, params, config)
         except Exception as exc:
             if is_rate_limit_error(exc):
-                await on_rate_limited(key, headers=exchange.last_response_headers, limiter=limiter)
+                for key in keys:
+                    await on_rate_limited(key, headers=exchange.last_response_headers, limiter=limiter)
             raise
 
     exchange.fetch2 = fetch2

@@ -128,3 +128,18 @@ async def test_a_429_pauses_the_budget_for_every_caller(prefix, exchange_simulat
     assert 1.7 <= time.monotonic() - started <= 2.5
     assert ticker["last"] > 0
     assert sim.request_count(path="/api/v3/ticker/24hr") == 2  # nothing was sent into the pause
+
+
+async def test_on_ip_weighted_exchanges_signed_requests_pay_both_budgets(prefix, exchange_simulator, close_exchanges):
+    sim = exchange_simulator
+    account = sim.add_account("binance", balances={"USDT": 1000})
+    limiter = RecordingLimiter(prefix=prefix)
+    exchange = ccxt_async.binance({**account.credentials(), "options": {"defaultType": "spot"}})
+    exchange.urls["api"] = rewrite_urls(exchange.urls["api"], sim.base_url)
+    close_exchanges.append(exchange)
+    install_on_ccxt(exchange, limiter=limiter, public_key=VENUE, private_key=API_KEY, signed_pays_public=True)
+    await exchange.load_markets()
+    limiter.paid.clear()
+    await exchange.fetch_balance()
+    account_cost = [cost for key, cost in limiter.paid if key == API_KEY]
+    assert account_cost and [cost for key, cost in limiter.paid if key == VENUE] == account_cost

@@ -247,6 +247,9 @@ RATE_LIMIT_CAPACITY_SECONDS = env.float("RATE_LIMIT_CAPACITY_SECONDS", default=1
 # An exchange's budget where ccxt's rateLimit (milliseconds per cost unit) does not fit an
 # account tier or a testnet: EXCHANGE_RATE_LIMIT_MS="binance=100,okx=200".
 EXCHANGE_RATE_LIMIT_MS = env.dict("EXCHANGE_RATE_LIMIT_MS", cast={"value": float}, default={})
+# Exchanges that weigh signed requests against the caller's IP as well as the API key: a
+# signed request pays from both budgets, so many keys behind one IP stay inside the IP's.
+RATE_LIMIT_IP_WEIGHTED_EXCHANGES = env.list("RATE_LIMIT_IP_WEIGHTED_EXCHANGES", default=["binance", "binanceus"])
 RATE_LIMIT_HEADROOM = env.float("RATE_LIMIT_HEADROOM", default=0.9)  # share of ccxt's published rate used
 RATE_LIMIT_MAX_WAIT = env.float("RATE_LIMIT_MAX_WAIT", default=30.0)  # longer: RateLimited instead of waiting
 
