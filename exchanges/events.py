@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 
-import redis
 from django.conf import settings
+
+from exchanges.resilience.connection import sync_client
 
 CONNECTIONS_CHANNEL = "events:connections"
 
@@ -17,8 +18,4 @@ def channel_name() -> str:
 
 
 def connection_event_publish(data: dict) -> None:
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    try:
-        client.publish(channel_name(), json.dumps(data, default=str))
-    finally:
-        client.close()
+    sync_client(settings.REDIS_URL).publish(channel_name(), json.dumps(data, default=str))

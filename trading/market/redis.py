@@ -1,31 +1,21 @@
-"""Redis clients for market data: a sync one per process, an async one per event loop."""
+"""Redis for market data: the platform's shared clients (exchanges.resilience.connection),
+on REDIS_URL, with the market key prefix."""
 
 from __future__ import annotations
-
-import asyncio
-import weakref
 
 import redis
 import redis.asyncio as aredis
 from django.conf import settings
 
-_sync: redis.Redis | None = None
-_async: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+from exchanges.resilience import connection
 
 
 def sync_client() -> redis.Redis:
-    global _sync
-    if _sync is None:
-        _sync = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
-    return _sync
+    return connection.sync_client(settings.REDIS_URL)
 
 
 def async_client() -> aredis.Redis:
-    loop = asyncio.get_running_loop()
-    client = _async.get(loop)
-    if client is None:
-        client = _async[loop] = aredis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
-    return client
+    return connection.async_client(settings.REDIS_URL)
 
 
 def key(*parts: str) -> str:
