@@ -47,6 +47,9 @@ class CcxtAdapter(ExchangeAdapter):
     ccxt_options: dict = {}
     #: the param that fetches an order by our client order id (None: search the lists)
     client_order_id_fetch_param: str | None = None
+    #: texts of the exchange's "this client order id is taken" answer, where ccxt maps it to
+    #: a plain InvalidOrder: an order send that gets it did reach the exchange before
+    duplicate_order_messages: tuple[str, ...] = ()
     #: request timeout in milliseconds
     timeout_ms: int = 10_000
 
@@ -93,6 +96,7 @@ class CcxtAdapter(ExchangeAdapter):
                 exchange_id=self.exchange_id,
                 secrets=self.credentials.values(),
                 headers=exchange.last_response_headers,
+                duplicate_order_messages=self.duplicate_order_messages,
             ) from None
 
     def _precision_step(self, exchange, value) -> Decimal | None:

@@ -18,7 +18,7 @@ MAPPING: tuple[tuple[type[Exception], type[errors.ExchangeError]], ...] = (
     (ccxt.RateLimitExceeded, errors.RateLimited),
     (ccxt.DDoSProtection, errors.RateLimited),
     (ccxt.InvalidNonce, errors.ClockSkew),
-    (ccxt.OnMaintenance, errors.ExchangeUnavailable),
+    (ccxt.OnMaintenance, errors.ExchangeMaintenance),
     (ccxt.ExchangeNotAvailable, errors.ExchangeUnavailable),
     (ccxt.RequestTimeout, errors.ExchangeTimeout),
     (ccxt.NetworkError, errors.ExchangeConnectionError),
@@ -26,6 +26,7 @@ MAPPING: tuple[tuple[type[Exception], type[errors.ExchangeError]], ...] = (
     (ccxt.AccountNotEnabled, errors.AuthenticationFailed),
     (ccxt.InsufficientFunds, errors.InsufficientFunds),
     (ccxt.OrderNotFound, errors.OrderNotFound),
+    (ccxt.DuplicateOrderId, errors.DuplicateOrder),
     (ccxt.InvalidOrder, errors.InvalidOrder),
     (ccxt.BadSymbol, errors.BadSymbol),
     (ccxt.NotSupported, errors.NotSupported),
@@ -58,12 +59,22 @@ def retry_after(headers) -> float | None:
         return None
 
 
-def translate(exc: Exception, *, exchange_id: str, secrets: list[str], headers=None) -> errors.ExchangeError:
+def translate(
+    exc: Exception,
+    *,
+    exchange_id: str,
+    secrets: list[str],
+    headers=None,
+    duplicate_order_messages: tuple[str, ...] = (),
+) -> errors.ExchangeError:
     ours = next((mine for theirs, mine in MAPPING if isinstance(exc, theirs)), errors.ExchangeError)
     if ours is errors.ExchangeUnavailable and isinstance(exc.__context__, aiohttp.ClientConnectionError):
         # ccxt reports "could not connect" as ExchangeNotAvailable; failover needs to know
-        # that no answer came at all.
-        ours = errors.ExchangeConnectionError
+        # that no answer came at all, and whether the request left (refused) or not (dropped).
+        connect_failed = isinstance(exc.__context__, aiohttp.ClientConnectorError)
+        ours = errors.ExchangeUnreachable if connect_failed else errors.ExchangeConnectionError
+    if ours is errors.InvalidOrder and any(text in str(exc) for text in duplicate_order_messages):
+        ours = errors.DuplicateOrder  # e.g. Binance's -2010 "Duplicate order sent."
     message = clean_message(exc, exchange_id=exchange_id, secrets=secrets)
     wait = retry_after(headers) if ours is errors.RateLimited else None
     return ours(message, exchange=exchange_id, retry_after=wait)

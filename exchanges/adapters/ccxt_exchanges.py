@@ -11,6 +11,7 @@ from exchanges.adapters.ccxt_adapter import CcxtAdapter
 class BinanceAdapter(CcxtAdapter):
     ccxt_id = exchange_id = "binance"
     client_order_id_fetch_param = "origClientOrderId"
+    duplicate_order_messages = ("Duplicate order sent",)  # -2010, which ccxt maps to InvalidOrder
     ccxt_options = {"defaultType": "spot"}
 
 
@@ -21,6 +22,7 @@ class BinanceUSAdapter(BinanceAdapter):
 class OkxAdapter(CcxtAdapter):
     ccxt_id = exchange_id = "okx"
     client_order_id_fetch_param = "clOrdId"
+    duplicate_order_messages = ("Duplicated clOrdId",)  # 51016
     ccxt_options = {"defaultType": "spot"}
 
 

@@ -13,6 +13,10 @@ class ExchangeError(Exception):
 
     temporary = False
     code = "exchange_error"
+    #: the request may have reached the exchange and been carried out although no answer
+    #: came (timeouts, dropped connections, 5xx): an order send then needs a lookup by
+    #: client order id before anything is retried
+    may_have_executed = False
 
     def __init__(self, message: str = "", *, exchange: str = "", retry_after: float | None = None):
         self.exchange = exchange
@@ -25,6 +29,14 @@ class ExchangeConnectionError(ExchangeError):
 
     temporary = True
     code = "connection"
+    may_have_executed = True
+
+
+class ExchangeUnreachable(ExchangeConnectionError):
+    """No connection could be opened (refused, DNS): the request never left. Temporary."""
+
+    code = "unreachable"
+    may_have_executed = False
 
 
 class ExchangeTimeout(ExchangeConnectionError):
@@ -34,10 +46,18 @@ class ExchangeTimeout(ExchangeConnectionError):
 
 
 class ExchangeUnavailable(ExchangeError):
-    """Maintenance, 5xx, overloaded. Temporary."""
+    """5xx, overloaded. Temporary. Binance's docs: a 5xx means the outcome is unknown."""
 
     temporary = True
     code = "unavailable"
+    may_have_executed = True
+
+
+class ExchangeMaintenance(ExchangeUnavailable):
+    """The exchange says it is under maintenance: it did not take the request. Temporary."""
+
+    code = "maintenance"
+    may_have_executed = False
 
 
 class RateLimited(ExchangeError):
@@ -70,6 +90,12 @@ class InvalidOrder(ExchangeError):
     code = "invalid_order"
 
 
+class DuplicateOrder(InvalidOrder):
+    """The exchange already has an order with this client order id: the send did happen."""
+
+    code = "duplicate_order"
+
+
 class OrderNotFound(ExchangeError):
     code = "order_not_found"
 
@@ -87,5 +113,5 @@ class NotSupported(ExchangeError):
 
 
 ERROR_CODES = {cls.code: cls for cls in ExchangeError.__subclasses__()} | {
-    cls.code: cls for cls in (ExchangeError, ExchangeTimeout)
+    cls.code: cls for cls in (ExchangeError, ExchangeTimeout, ExchangeUnreachable, ExchangeMaintenance, DuplicateOrder)
 }

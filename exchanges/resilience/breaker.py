@@ -68,6 +68,7 @@ class CircuitOpen(ExchangeUnavailable):
     """The exchange (or connection) failed too often lately: not called until it recovers."""
 
     code = "circuit_open"
+    may_have_executed = False  # the request was never sent
 
     def __init__(self, key: str, *, retry_after: float, exchange: str = ""):
         self.key = key

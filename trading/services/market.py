@@ -18,7 +18,7 @@ from trading.market.best import BestPrice
 from trading.market.best import best_price as market_best_price
 from trading.market.compare import Comparison, Target, compare
 from trading.market.venues import Venue
-from trading.models import WatchedSymbol
+from trading.models.market import WatchedSymbol
 
 
 def symbol_clean(symbol: str) -> str:
