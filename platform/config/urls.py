@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("monitoring.api.urls")),
     path("", include("exchanges.api.urls")),
     path("", include("trading.api.urls")),
+    path("", include("trading.api.portfolio_urls")),
 ]
 
 urlpatterns = [
