@@ -63,9 +63,10 @@ class OrderRefused(ValidationError):
     the field, e.g. {"amount": ["The amount 0.00001 is below BTC/USDT's minimum 0.0001 on Binance."]}.
     """
 
-    def __init__(self, field_name: str, message: str, *, code: str = "refused"):
+    def __init__(self, field_name: str, message: str, *, code: str = "refused", considered: tuple[dict, ...] = ()):
         self.field_name = field_name
         self.refusal_code = code
+        self.considered = considered  # routing: each connection looked at and why it could not take the order
         super().__init__({field_name: [message]}, code=code)
 
     @property

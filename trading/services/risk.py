@@ -3,23 +3,50 @@
 Each check refuses with ``OrderRefused`` naming the field and saying why in words a
 trader understands. The exchange stays the last word (its own refusal is recorded as the
 order's reason); these checks stop what the platform can already see is wrong.
+
+In order, cheapest first: the kill switch; amount and prices truncated to the market's
+precision; the minimum amount and minimum order value (room for an attached stop-loss and
+take-profit included); then, for orders that are not protective: the connection's maximum
+of open positions, the maximum order value, the maximum position size, the connection's
+share of the tenant's capital and the free balance. Prices, balances and markets come from
+the shared caches where fresh (``risk_prices``); the individual checks are in
+``risk_checks``.
+
+Protective orders (stop-loss, take-profit) only reduce a position: they pass the kill
+switch and the limits, and skip the balance check, because the fill they protect has just
+moved a balance the 30 s cache does not show yet, and a sibling may hold the same coins.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
+from exchanges.adapters.errors import ExchangeError
 from exchanges.adapters.types import Market
 from exchanges.precision import truncate
+from trading.services import risk_checks as checks
+from trading.services import risk_prices
 from trading.services.intents import Intent, OrderRefused
 
 
-def kill_switch_check(*, tenant, intent: Intent) -> None:
+@dataclass(frozen=True)
+class Assessment:
+    intent: Intent  # truncated to the market's precision
+    price: Decimal  # the expected price per unit the checks used (market quote, fee excluded)
+
+
+def trading_settings(*, tenant):
+    """The tenant's limits; unsaved defaults (no limits, USDT) when it has none yet."""
     from trading.models import TradingSettings
 
-    settings_row = TradingSettings.objects.filter(tenant=tenant).first()
-    if settings_row and settings_row.kill_switch and intent.purpose == "entry":
-        reason = f": {settings_row.kill_switch_reason}" if settings_row.kill_switch_reason else ""
+    return TradingSettings.objects.filter(tenant=tenant).first() or TradingSettings(tenant=tenant)
+
+
+def kill_switch_check(*, tenant, intent: Intent, limits=None) -> None:
+    limits = limits or trading_settings(tenant=tenant)
+    if limits.kill_switch and intent.purpose not in checks.PROTECTIVE:
+        reason = f": {limits.kill_switch_reason}" if limits.kill_switch_reason else ""
         raise OrderRefused("non_field_errors", f"Trading is halted for {tenant.name}{reason}.", code="kill_switch")
 
 
@@ -50,22 +77,83 @@ def pretrade_check(
     *, tenant, connection, intent: Intent, market: Market, reference_price: Decimal | None = None
 ) -> Intent:
     """The intent truncated to the market, or OrderRefused naming the failed check."""
-    label = connection.label
-    intent = precision_apply(intent=intent, market=market, label=label)
-    if market.min_amount and intent.amount < market.min_amount:
+    return pretrade_assess(
+        tenant=tenant, connection=connection, intent=intent, market=market, reference_price=reference_price
+    ).intent
+
+
+def pretrade_assess(
+    *, tenant, connection, intent: Intent, market: Market, reference_price: Decimal | None = None
+) -> Assessment:
+    """``pretrade_check`` that also says at what price the order was checked.
+
+    ``reference_price`` (e.g. the average fill best-price routing expects) is used for a
+    market order; a limit or stop order is always checked at its own price.
+    """
+    limits = trading_settings(tenant=tenant)
+    kill_switch_check(tenant=tenant, intent=intent, limits=limits)
+    intent = precision_apply(intent=intent, market=market, label=connection.label)
+    try:
+        return _assess(tenant, connection, intent, market, limits, reference_price)
+    except ExchangeError as exc:
+        raise OrderRefused("connection", f"{connection.label} could not be reached: {exc}", code=exc.code) from exc
+
+
+def _assess(tenant, connection, intent, market, limits, reference_price) -> Assessment:
+    positions = open_positions(connection=connection)
+    price = intent.reference_price or reference_price
+    price = price or risk_prices.order_price(connection=connection, intent=intent, market=market)
+    held = positions.pop(intent.symbol, (Decimal(0), None))[0]
+    p = checks.Proposal(connection, intent, market, price, limits, held)
+    checks.check_min_amount(p)
+    checks.check_min_notional(p)
+    if not p.protective:
+        checks.check_max_positions(p, open_elsewhere=len(positions))
+        checks.check_order_notional(p)
+        checks.check_position_size(p)
+        check_allocation(p, tenant=tenant, others=positions)
+        checks.check_balance(p)
+    return Assessment(intent, price)
+
+
+def open_positions(*, connection) -> dict[str, tuple[Decimal, Decimal | None]]:
+    """symbol -> (signed quantity, average price) of the connection's open positions."""
+    from trading.models import Position
+
+    rows = Position.objects.filter(connection=connection).exclude(quantity=0)
+    return {symbol: (qty, avg) for symbol, qty, avg in rows.values_list("symbol", "quantity", "average_price")}
+
+
+def tenant_capital(*, tenant) -> Decimal:
+    """Everything the tenant holds on its enabled connections, in its quote currency."""
+    return risk_prices.capital(tenant=tenant, quote=trading_settings(tenant=tenant).quote_currency)
+
+
+def check_allocation(p: checks.Proposal, *, tenant, others: dict) -> None:
+    """A connection may hold capital_allocation_pct % of the tenant's capital: its positions
+    at the market plus this order. Orders that only reduce a position always pass; at 100 %
+    there is nothing to check (and no balances to read)."""
+    pct = p.connection.capital_allocation_pct
+    if not p.grows or pct >= 100:
+        return
+    quote = p.limits.quote_currency
+    exposure = p.in_quote(abs(p.after) * p.price, what="capital allocation")
+    exposure += sum((_position_value(symbol, qty, avg, p) for symbol, (qty, avg) in others.items()), Decimal(0))
+    capital = tenant_capital(tenant=tenant)
+    allowed = capital * pct / 100
+    if exposure > allowed:
         raise OrderRefused(
             "amount",
-            f"The amount {intent.amount} is below {market.symbol}'s minimum {market.min_amount} on {label}.",
-            code="min_amount",
+            f"{p.label} may hold {checks.fmt(pct)} % of your capital, about {checks.fmt(allowed)} {quote} of "
+            f"{checks.fmt(capital)} {quote}; with this order it would hold about {checks.fmt(exposure)} {quote}.",
+            code="capital_allocation",
         )
-    price = intent.reference_price or reference_price
-    if market.min_cost and price:
-        notional = intent.amount * price
-        if notional < market.min_cost:
-            raise OrderRefused(
-                "amount",
-                f"The order is worth {notional:.8f} {market.quote}, below {market.symbol}'s minimum order value "
-                f"{market.min_cost} on {label}.",
-                code="min_notional",
-            )
-    return intent
+
+
+def _position_value(symbol: str, quantity: Decimal, average: Decimal | None, p: checks.Proposal) -> Decimal:
+    """At the cached market price (no network for positions the order does not touch),
+    else at the position's own average price."""
+    base, _, quote = symbol.partition("/")
+    price = risk_prices.asset_price(base, quote, venue=p.venue, fetch_missing=False) or average or Decimal(0)
+    value = risk_prices.value_in(abs(quantity) * price, quote, p.limits.quote_currency, venue=p.venue)
+    return value or Decimal(0)

@@ -57,3 +57,19 @@ class TradingSettingsFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("tenant",)
 
     tenant = factory.SubFactory("tenancy.tests.factories.TenantFactory")
+
+
+def simulator_connection(sim, tenant, exchange="binance", *, balances=None, label=None, **fields):
+    """A connected ExchangeConnection to a fresh funded account at the exchange simulator."""
+    from exchanges.adapters.types import Credentials
+
+    account = sim.add_account(exchange, balances={"USDT": 100_000} if balances is None else balances)
+    fields.setdefault("status", "connected")
+    return ExchangeConnectionFactory(
+        tenant=tenant,
+        exchange=exchange,
+        label=label or {"okx": "OKX"}.get(exchange, exchange.capitalize()),
+        api_base_url=sim.base_url,
+        credentials=Credentials(**account.credentials()),
+        **fields,
+    )
