@@ -19,15 +19,19 @@ def trading_settings_get(*, tenant) -> TradingSettings:
     return row
 
 
+def quote_currency_clean(code) -> str:
+    code = str(code or "").strip().upper()
+    if not _CURRENCY.match(code):
+        raise ValidationError({"quote_currency": "Give a currency code such as USDT, USD or EUR."})
+    return code
+
+
 def _clean(changes: dict) -> dict:
     unknown = set(changes) - set(FIELDS)
     if unknown:
         raise ValidationError({name: "Not a trading setting." for name in sorted(unknown)})
     if "quote_currency" in changes:
-        code = str(changes["quote_currency"] or "").strip().upper()
-        if not _CURRENCY.match(code):
-            raise ValidationError({"quote_currency": "Give a currency code such as USDT, USD or EUR."})
-        changes["quote_currency"] = code
+        changes["quote_currency"] = quote_currency_clean(changes["quote_currency"])
     for name in ("max_position_notional", "max_order_notional"):
         if changes.get(name) is not None and changes[name] <= 0:
             raise ValidationError({name: "A limit must be greater than zero (or null for none)."})
