@@ -73,6 +73,10 @@ def position_value(position: Position, *, fetch: bool = True) -> Position:
     if not position.quantity:
         position.unrealized_pnl, position.notional = Decimal(0), Decimal(0)
         return position
+    if position.average_price is None:  # not written by position_apply_trade: no entry to compare with
+        position.unrealized_pnl = None
+        position.notional = abs(position.quantity) * mark if mark is not None else None
+        return position
     position.unrealized_pnl = (mark - position.average_price) * position.quantity if mark is not None else None
     position.notional = abs(position.quantity) * (mark if mark is not None else position.average_price)
     return position

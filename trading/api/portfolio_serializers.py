@@ -3,11 +3,13 @@ strings (``config.api.json_ready``), never through a float."""
 
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import json_ready
 
 
+@extend_schema_field({"type": "string", "format": "decimal", "example": "0.5"})
 class MoneyField(serializers.Field):
     """A Decimal out as a plain exact string ("0.5", "65000"); read-only."""
 

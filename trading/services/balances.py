@@ -100,7 +100,7 @@ class _Pricer:
         if missing:
             try:
                 prices |= runtime.run(_fetched_marks(venue, missing))
-            except ExchangeError as exc:
+            except Exception as exc:  # noqa: BLE001 - unpriced assets are reported, not fatal
                 logger.info("No prices for %s at %s: %s", sorted(missing), venue.key, exc)
         return prices
 

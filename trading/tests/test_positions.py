@@ -159,3 +159,21 @@ def test_first_fills_racing_end_up_on_one_position(tenant):
     assert errors == []
     position = Position.objects.get()
     assert (position.quantity, position.average_price) == (D(2), D(150))
+
+
+def test_order_list_open_means_every_active_status(tenant, other_tenant, conn):
+    from django.core.exceptions import ValidationError
+
+    from trading.models import OrderStatus
+    from trading.selectors import order_list
+
+    active = [OrderFactory(connection=conn, status=s) for s in (OrderStatus.WAITING, OrderStatus.UNKNOWN,
+                                                               OrderStatus.PARTIALLY_FILLED)]  # fmt: skip
+    OrderFactory(connection=conn, status=OrderStatus.FILLED, symbol="ETH/USDT")
+    OrderFactory(connection=ExchangeConnectionFactory(tenant=other_tenant), status=OrderStatus.OPEN)
+    assert set(order_list(tenant=tenant, status="open")) == set(active)
+    assert [o.symbol for o in order_list(tenant=tenant, status="filled")] == ["ETH/USDT"]
+    assert order_list(tenant=tenant, symbol="eth-usdt").count() == 1
+    with pytest.raises(ValidationError) as error:
+        order_list(tenant=tenant, status="done")
+    assert "status" in error.value.message_dict
