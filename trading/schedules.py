@@ -8,4 +8,11 @@ SCHEDULES = [
         "queue": "market",
         "description": "Prices of every exchange and symbol in use, for all tenants at once.",
     },
+    {
+        "name": "Reconcile orders",
+        "task": "trading.tasks.orders_reconcile",
+        "every_seconds": max(int(settings.ORDER_RECONCILE_INTERVAL), 1),
+        "queue": "orders",
+        "description": "Sync open orders, resolve unknown ones, resend lost ones, flag differences.",
+    },
 ]

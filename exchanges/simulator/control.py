@@ -131,7 +131,7 @@ async def list_accounts(request: web.Request) -> web.Response:
 
 async def add_fault(request: web.Request) -> web.Response:
     data = await _body(request)
-    fields = {"kind", "protocol", "path", "method", "times", "status", "delay", "retry_after", "skew"}
+    fields = {"kind", "protocol", "path", "method", "times", "status", "delay", "retry_after", "skew", "probability"}
     try:
         fault = sim_of(request).faults.add(Fault(**{k: v for k, v in data.items() if k in fields}))
     except (TypeError, ValueError) as exc:

@@ -2,7 +2,8 @@
 
 A fault targets a protocol and/or a path (exact, or a glob such as ``/api/v3/*``) and/or a
 method, and applies to the next ``times`` matching requests, or until cleared when
-``times`` is None. Three kinds act only on order placement and are used up only by a
+``times`` is None; with ``probability`` below 1 each matching request is hit only by that
+chance (e.g. 0.2: a fifth of the requests, at random). Three kinds act only on order placement and are used up only by a
 request that really creates an order:
 
 - ``timeout_after_accept``: the order is created, the answer comes ``delay`` seconds later
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import fnmatch
 import itertools
+import random
 import threading
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
@@ -51,6 +53,7 @@ class Fault:
     delay: float = 0.0  # seconds
     retry_after: float | None = None  # seconds, sent as Retry-After
     skew: float = 0.0  # seconds
+    probability: float = 1.0  # the chance a matching request is hit
     id: str = field(default_factory=lambda: f"f{next(_ids)}")
     applied: int = 0
 
@@ -60,6 +63,8 @@ class Fault:
             raise ValueError(f"unknown protocol {self.protocol!r}; use one of {', '.join(PROTOCOLS)}")
         if self.method:
             self.method = self.method.upper()
+        if not 0 < self.probability <= 1:
+            raise ValueError("probability must be above 0 and at most 1")
 
     def matches(self, protocol: str, method: str, path: str) -> bool:
         if self.protocol and self.protocol != protocol:
@@ -116,6 +121,8 @@ class FaultSet:
         with self._lock:
             for fault in self._faults:
                 if not fault.matches(protocol, method, path):
+                    continue
+                if fault.probability < 1 and random.random() >= fault.probability:
                     continue
                 if fault.kind in ORDER_KINDS:
                     plan.order_faults.append(fault)

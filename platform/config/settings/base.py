@@ -255,3 +255,18 @@ RATE_LIMIT_MAX_WAIT = env.float("RATE_LIMIT_MAX_WAIT", default=30.0)  # longer: 
 
 # Where import_credentials looks for <exchange>_config.json files.
 CREDENTIALS_DIR = env.path("CREDENTIALS_DIR", default=str(BASE_DIR / "credentials"))
+
+# --- Orders (trading.services.orders) ----------------------------------------------------
+ORDER_MAX_ATTEMPTS = env.int("ORDER_MAX_ATTEMPTS", default=5)  # sends per exchange before failover / failing
+ORDER_RETRY_BASE_SECONDS = env.float("ORDER_RETRY_BASE_SECONDS", default=0.5)  # backoff: base * 2^n, jittered
+ORDER_RETRY_MAX_SECONDS = env.float("ORDER_RETRY_MAX_SECONDS", default=30.0)
+# After a send with no answer, the order is looked up by client order id; it counts as not
+# placed only after this many lookups found nothing, this far apart (exchanges whose reads
+# lag their writes show a new order late).
+ORDER_UNKNOWN_CONFIRMATIONS = env.int("ORDER_UNKNOWN_CONFIRMATIONS", default=2)
+ORDER_UNKNOWN_RECHECK_SECONDS = env.float("ORDER_UNKNOWN_RECHECK_SECONDS", default=3.0)
+# A send still "submitting" this long after it started lost its worker: it becomes unknown.
+ORDER_SUBMIT_STALE_SECONDS = env.float("ORDER_SUBMIT_STALE_SECONDS", default=EXCHANGE_TIMEOUT_MS / 1000 + 20)
+# A pending order whose send was due this long ago lost its message (broker restart): re-queued.
+ORDER_PENDING_STALE_SECONDS = env.float("ORDER_PENDING_STALE_SECONDS", default=30.0)
+ORDER_RECONCILE_INTERVAL = env.float("ORDER_RECONCILE_INTERVAL", default=10.0)  # seconds, beat

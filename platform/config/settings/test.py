@@ -36,3 +36,10 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth": "1000/min
 
 # The exchange simulator and local testnets run on loopback.
 EXCHANGE_ALLOWED_API_HOSTS = [*EXCHANGE_ALLOWED_API_HOSTS, *LOOPBACK_HOSTS]  # noqa: F405
+
+# Orders: retries and lookups come quickly, so the reliability tests take seconds.
+ORDER_RETRY_BASE_SECONDS = 0.1
+ORDER_RETRY_MAX_SECONDS = 2.0
+ORDER_UNKNOWN_RECHECK_SECONDS = 0.5
+ORDER_SUBMIT_STALE_SECONDS = 4.0
+ORDER_PENDING_STALE_SECONDS = 3.0

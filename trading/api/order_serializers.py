@@ -1,0 +1,64 @@
+from rest_framework import serializers
+
+from trading.models import Order, OrderEvent, OrderType, Routing, Side, TimeInForce
+
+DECIMAL = {"max_digits": 38, "decimal_places": 18, "coerce_to_string": True}
+
+
+class OrderCreateSerializer(serializers.Serializer):
+    symbol = serializers.CharField(max_length=40)
+    side = serializers.ChoiceField(choices=Side.choices)
+    type = serializers.ChoiceField(choices=OrderType.choices, default=OrderType.MARKET)
+    amount = serializers.CharField(max_length=60)
+    price = serializers.CharField(max_length=60, required=False, allow_null=True, allow_blank=True)
+    stop_price = serializers.CharField(max_length=60, required=False, allow_null=True, allow_blank=True)
+    time_in_force = serializers.ChoiceField(choices=TimeInForce.choices, default=TimeInForce.GTC)
+    routing = serializers.ChoiceField(choices=Routing.choices, required=False)
+    connection = serializers.IntegerField(required=False, allow_null=True)
+    allow_split = serializers.BooleanField(default=False)
+    stop_loss = serializers.CharField(max_length=60, required=False, allow_null=True, allow_blank=True)
+    take_profit = serializers.CharField(max_length=60, required=False, allow_null=True, allow_blank=True)
+
+
+class OrderEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderEvent
+        fields = ["kind", "from_status", "to_status", "reason", "data", "created_at"]
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    connection_label = serializers.CharField(source="connection.label", default=None, read_only=True)
+    exchange = serializers.CharField(source="connection.exchange", default=None, read_only=True)
+    amount = serializers.DecimalField(**DECIMAL)
+    price = serializers.DecimalField(**DECIMAL, allow_null=True)
+    stop_price = serializers.DecimalField(**DECIMAL, allow_null=True)
+    filled = serializers.DecimalField(**DECIMAL)
+    remaining = serializers.DecimalField(**DECIMAL)
+    average_price = serializers.DecimalField(**DECIMAL, allow_null=True)
+    fee = serializers.DecimalField(**DECIMAL)
+    stop_loss = serializers.DecimalField(source="stop_loss_price", **DECIMAL, allow_null=True)
+    take_profit = serializers.DecimalField(source="take_profit_price", **DECIMAL, allow_null=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id", "client_order_id", "exchange_order_id", "connection", "connection_label", "exchange",
+            "symbol", "side", "type", "amount", "price", "stop_price", "time_in_force", "routing",
+            "allow_split", "purpose", "parent", "position", "stop_loss", "take_profit", "trigger_mode", "status",
+            "filled", "remaining", "average_price", "fee", "fee_currency", "reason", "error_code", "attempts",
+            "discrepancy", "source", "created_at", "updated_at", "submitted_at", "closed_at",
+        ]  # fmt: skip
+
+
+class OrderDetailSerializer(OrderSerializer):
+    events = OrderEventSerializer(many=True, read_only=True)
+    children = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta(OrderSerializer.Meta):
+        fields = [*OrderSerializer.Meta.fields, "children", "events"]
+
+
+class OrderListQuerySerializer(serializers.Serializer):
+    status = serializers.CharField(required=False, help_text="open (every active status) or one status")
+    symbol = serializers.CharField(required=False)
+    connection = serializers.IntegerField(required=False)

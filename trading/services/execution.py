@@ -1,0 +1,327 @@
+"""Sending an order exactly once.
+
+The rules, in order of importance:
+
+1. Before the network call the order moves ``pending -> submitting`` in its own committed
+   transaction, under a row lock: a second task for the same order (a retry, a redelivered
+   message) finds it ``submitting`` and leaves it alone.
+2. When the send has no clear answer (timeout, dropped connection, 5xx, a worker that died
+   while ``submitting``) the order becomes ``unknown``. Nothing is sent again until the
+   exchange, asked by our client order id, has answered "no such order" enough times.
+3. Only errors that prove the request was not carried out (rate limit, maintenance, no
+   connection at all, an open circuit) are retried or failed over directly.
+
+Every resend uses the same client order id, so an exchange that deduplicates refuses a
+second copy even if all of the above were wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from exchanges.adapters import types as ex
+from exchanges.adapters.errors import (
+    AuthenticationFailed,
+    DuplicateOrder,
+    ExchangeConnectionError,
+    ExchangeError,
+    ExchangeMaintenance,
+    ExchangeTimeout,
+    InsufficientFunds,
+    InvalidOrder,
+    OrderNotFound,
+)
+from exchanges.factory import adapter_for_connection, call
+from exchanges.resilience.breaker import CircuitOpen
+from trading.models import Order, OrderStatus, Purpose, Routing, Trade
+from trading.models.orders import FINAL
+
+log = logging.getLogger(__name__)
+S = OrderStatus
+
+#: errors meaning "this exchange cannot take orders now" (not: "this order is wrong")
+VENUE_DOWN = (CircuitOpen, ExchangeMaintenance, ExchangeConnectionError)
+#: exchange refusals of the order itself: rejected with the exchange's reason
+REJECTIONS = (InsufficientFunds, InvalidOrder)
+STATUS_FROM_EXCHANGE = {
+    ex.OrderStatus.OPEN: S.OPEN,
+    ex.OrderStatus.PARTIALLY_FILLED: S.PARTIALLY_FILLED,
+    ex.OrderStatus.FILLED: S.FILLED,
+    ex.OrderStatus.CANCELED: S.CANCELED,
+    ex.OrderStatus.EXPIRED: S.CANCELED,
+    ex.OrderStatus.REJECTED: S.REJECTED,
+}
+
+
+# --- queueing ---------------------------------------------------------------------------------
+def send_later(order: Order, *, delay: float = 0) -> None:
+    """Queue the send once the transaction that saved the order commits."""
+    from trading.tasks import order_send
+
+    order_id = order.pk
+    transaction.on_commit(lambda: order_send.apply_async((order_id,), countdown=delay or None))
+
+
+def published(order: Order) -> None:
+    """Tell the tenant's dashboards, after commit."""
+    from trading.services.notify import order_changed
+
+    transaction.on_commit(lambda: order_changed(order))
+
+
+def backoff(attempt: int, retry_after: float | None = None) -> float:
+    """Exponential with full jitter; never sooner than the exchange's Retry-After."""
+    ceiling = min(settings.ORDER_RETRY_MAX_SECONDS, settings.ORDER_RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0))
+    delay = random.uniform(ceiling / 2, ceiling)
+    return max(delay, retry_after or 0)
+
+
+# --- the send ---------------------------------------------------------------------------------
+def order_send(*, order_id: int) -> None:
+    """The orders queue's task body: send, or resolve an unknown outcome, whatever is due."""
+    action = _claim(order_id)
+    if action == "send":
+        _send(order_id)
+    elif action == "resolve":
+        order_resolve(order_id=order_id)
+
+
+def _claim(order_id: int) -> str | None:
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if order is None or order.purpose == Purpose.SPLIT:
+            return None
+        if order.status == S.UNKNOWN:
+            return "resolve"
+        if order.status == S.SUBMITTING:
+            stale = timezone.now() - timedelta(seconds=settings.ORDER_SUBMIT_STALE_SECONDS)
+            if order.submitted_at and order.submitted_at > stale:
+                return None  # another worker is sending it right now
+            order.set_status(S.UNKNOWN, reason="the worker sending it stopped before the exchange answered")
+            order.save()
+            return "resolve"
+        if order.status != S.PENDING:
+            return None  # done already: this is a duplicate message
+        if order.next_attempt_at and order.next_attempt_at > timezone.now() + timedelta(seconds=0.5):
+            return None  # an early copy; the scheduled one comes at next_attempt_at
+        order.attempts += 1
+        order.submitted_at = timezone.now()
+        order.next_attempt_at = None
+        order.set_status(S.SUBMITTING, reason=f"sending to {order.connection.label} (attempt {order.attempts})")
+        order.save()
+        published(order)
+        return "send"
+
+
+def _send(order_id: int) -> None:
+    order = Order.objects.select_related("connection").get(pk=order_id)
+    try:
+        placed = call(
+            adapter_for_connection(order.connection), "create_order",
+            symbol=order.symbol, side=ex.Side(order.side), type=ex.OrderType(order.type), amount=order.amount,
+            price=order.price, stop_price=order.stop_price, client_order_id=order.client_order_id,
+            time_in_force=order.time_in_force if order.type != "market" else None,
+            timeout=settings.EXCHANGE_TIMEOUT_MS / 1000 + 5,
+        )  # fmt: skip
+    except TimeoutError:
+        send_failed(order_id, ExchangeTimeout("no answer in time", exchange=order.connection.exchange))
+    except ExchangeError as exc:
+        send_failed(order_id, exc)
+    else:
+        apply_exchange_order(order_id, placed, reason=f"accepted by {order.connection.label}")
+
+
+def send_failed(order_id: int, exc: ExchangeError) -> None:
+    """Decide what a failed send means: unknown, retry, failover, rejected or failed."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update(of=("self",)).select_related("connection").get(pk=order_id)
+        if order.status != S.SUBMITTING:
+            return
+        reason = str(exc)
+        order.error_code = exc.code
+        if isinstance(exc, DuplicateOrder) or exc.may_have_executed:
+            order.set_status(S.UNKNOWN, reason=f"no clear answer ({exc.code}): looking it up by client order id "
+                             f"before anything else — {reason}")  # fmt: skip
+            order.lookups = 0
+            order.save()
+            resolve_now = True
+        else:
+            resolve_now = False
+            _after_refusal(order, exc)
+    if resolve_now:
+        order_resolve(order_id=order_id)
+
+
+def _after_refusal(order: Order, exc: ExchangeError) -> None:
+    """The exchange did not carry the order out. Inside the caller's transaction."""
+    reason = str(exc)
+    if isinstance(exc, REJECTIONS):
+        order.reason = reason
+        order.set_status(S.REJECTED, reason=reason, data={"error_code": exc.code})
+    elif not exc.temporary:
+        order.reason = reason
+        hint = " Check the connection's API key and its trading permission." if isinstance(
+            exc, AuthenticationFailed) else ""  # fmt: skip
+        order.set_status(S.FAILED, reason=reason + hint, data={"error_code": exc.code})
+    elif isinstance(exc, VENUE_DOWN) and order.routing != Routing.EXPLICIT:
+        failover(order, reason)
+    elif order.attempts < settings.ORDER_MAX_ATTEMPTS:
+        _retry(order, exc)
+    elif order.routing != Routing.EXPLICIT:
+        failover(order, f"{order.attempts} attempts failed; last: {reason}")
+    else:
+        order.reason = f"gave up after {order.attempts} attempts: {reason}"
+        order.set_status(S.FAILED, reason=order.reason, data={"error_code": exc.code})
+    order.save()
+    published(order)
+
+
+def _retry(order: Order, exc: ExchangeError) -> None:
+    delay = backoff(order.attempts, exc.retry_after)
+    order.next_attempt_at = timezone.now() + timedelta(seconds=delay)
+    order.set_status(S.PENDING, reason=f"{exc.code}: retrying in {delay:.1f} s — {exc}",
+                     data={"error_code": exc.code, "delay": round(delay, 3)})  # fmt: skip
+    send_later(order, delay=delay)
+
+
+def failover(order: Order, reason: str) -> None:
+    """Move to the next exchange the routing policy allows; the order was not placed here."""
+    from trading.services import routing
+    from trading.services.intents import Intent, OrderRefused
+
+    previous = order.connection
+    order.tried_connections = [*order.tried_connections, previous.pk]
+    intent = Intent(symbol=order.symbol, side=order.side, type=order.type, amount=order.amount, price=order.price,
+                    stop_price=order.stop_price, time_in_force=order.time_in_force, purpose=order.purpose)  # fmt: skip
+    try:
+        chosen = routing.route(tenant=order.tenant, intent=intent, policy=order.routing,
+                               exclude=tuple(order.tried_connections))  # fmt: skip
+    except (OrderRefused, ExchangeError) as exc:
+        text = getattr(exc, "text", str(exc))
+        order.reason = f"{previous.label} is down ({reason}) and no other exchange can take it: {text}"
+        order.set_status(S.FAILED, reason=order.reason)
+        return
+    leg = chosen.legs[0]
+    order.connection, order.amount, order.price = leg.connection, leg.intent.amount, leg.intent.price
+    order.remaining, order.attempts, order.lookups, order.next_attempt_at = leg.intent.amount, 0, 0, None
+    order.note("failover", f"failed over from {previous.label} to {leg.connection.label}: {reason}",
+               data={"from": previous.pk, "to": leg.connection.pk})  # fmt: skip
+    order.set_status(S.PENDING, reason=f"routed to {leg.connection.label} after failover")
+    send_later(order)
+
+
+# --- unknown outcomes ---------------------------------------------------------------------------
+def lookup(order: Order) -> ex.Order:
+    """The order at the exchange, by id when known, else by our client order id."""
+    return call(
+        adapter_for_connection(order.connection), "fetch_order", symbol=order.symbol,
+        order_id=order.exchange_order_id or None, client_order_id=order.client_order_id,
+    )  # fmt: skip
+
+
+def order_resolve(*, order_id: int) -> None:
+    """Find out whether an ``unknown`` order reached the exchange."""
+    order = Order.objects.select_related("connection").get(pk=order_id)
+    if order.status != S.UNKNOWN:
+        return
+    try:
+        found = lookup(order)
+    except OrderNotFound:
+        _not_found(order_id)
+    except (ExchangeError, TimeoutError) as exc:
+        delay = backoff(order.lookups + 2, getattr(exc, "retry_after", None))
+        with transaction.atomic():
+            locked = Order.objects.select_for_update().get(pk=order_id)
+            if locked.status == S.UNKNOWN:
+                locked.note("lookup", f"lookup failed ({exc}); asking again in {delay:.1f} s")
+                send_later(locked, delay=delay)
+    else:
+        apply_exchange_order(order_id, found, reason="found at the exchange by its client order id")
+
+
+def _not_found(order_id: int) -> None:
+    with transaction.atomic():
+        order = Order.objects.select_for_update(of=("self",)).select_related("connection").get(pk=order_id)
+        if order.status != S.UNKNOWN:
+            return
+        order.lookups += 1
+        needed = settings.ORDER_UNKNOWN_CONFIRMATIONS
+        if order.lookups < needed:
+            delay = settings.ORDER_UNKNOWN_RECHECK_SECONDS
+            order.note("lookup", f"not at the exchange yet ({order.lookups}/{needed}); asking again in {delay:g} s")
+            order.save()
+            send_later(order, delay=delay)
+            return
+        order.note("lookup", f"confirmed not placed: {needed} lookups by client order id found nothing")
+        if order.attempts >= settings.ORDER_MAX_ATTEMPTS and order.routing == Routing.EXPLICIT:
+            order.reason = f"not placed after {order.attempts} attempts"
+            order.set_status(S.FAILED, reason=order.reason)
+        elif order.attempts >= settings.ORDER_MAX_ATTEMPTS:
+            failover(order, f"not placed after {order.attempts} attempts")
+        else:
+            order.lookups = 0
+            order.set_status(S.PENDING, reason="not placed: sending again with the same client order id")
+            send_later(order, delay=backoff(order.attempts))
+        order.save()
+        published(order)
+
+
+# --- what the exchange says ----------------------------------------------------------------------
+def apply_exchange_order(order_id: int, answer: ex.Order, *, reason: str) -> Order:
+    """Adopt the exchange's view: status, fills (a Trade per new fill), fees, average price."""
+    from trading.services import hooks
+
+    with transaction.atomic():
+        order = Order.objects.select_for_update(of=("self",)).select_related("connection").get(pk=order_id)
+        before = order.status
+        if answer.id and answer.id != order.exchange_order_id:
+            order.exchange_order_id = answer.id
+        trade = _record_fill(order, answer)
+        status = STATUS_FROM_EXCHANGE[answer.status]
+        if status == S.OPEN and order.filled > 0:
+            status = S.PARTIALLY_FILLED
+        if order.status in FINAL and status != order.status:
+            order.discrepancy = f"the exchange says {status}, the platform had {order.status}"
+            order.note("discrepancy", order.discrepancy)
+        elif status != order.status or trade is not None:
+            why = reason if status != order.status else f"filled {trade.amount} at {trade.price}"
+            order.set_status(status, reason=why, data={"filled": str(order.filled)})
+        if status in (S.CANCELED, S.REJECTED) and not order.reason:
+            order.reason = reason
+        order.save()
+        hooks.order_updated(order, before=before, trade=trade)
+        published(order)
+    return order
+
+
+def _record_fill(order: Order, answer: ex.Order) -> Trade | None:
+    from trading.services.positions import position_apply_trade
+
+    filled = answer.filled or Decimal(0)
+    delta = filled - order.filled
+    if delta <= 0:
+        return None
+    average = answer.average or answer.price or order.price
+    old_cost = (order.average_price or Decimal(0)) * order.filled
+    price = (average * filled - old_cost) / delta if average else Decimal(0)
+    fee_total = sum((fee.cost for fee in answer.fees), Decimal(0))
+    fee_delta = max(fee_total - order.fee, Decimal(0))
+    order.filled, order.average_price = filled, average
+    order.remaining = max(order.amount - filled, Decimal(0))
+    order.fee = max(fee_total, order.fee)
+    if answer.fees:
+        order.fee_currency = answer.fees[0].currency
+    trade = Trade.objects.create(
+        tenant_id=order.tenant_id, order=order, connection=order.connection, symbol=order.symbol, side=order.side,
+        amount=delta, price=price.quantize(Decimal(10) ** -18), fee=fee_delta, fee_currency=order.fee_currency,
+        sequence=order.trades.count() + 1,
+    )  # fmt: skip
+    position_apply_trade(trade=trade)
+    return trade
