@@ -105,7 +105,7 @@ class TestCompare:
         comparison = services.compare_prices(tenant=tenant, symbol="btc-usdt")
         rows = {r.label: r for r in comparison.rows}
         assert set(rows) == {binance.label, okx.label, "Down"}
-        assert rows["Down"].status == "failed" and rows["Down"].error_code == "connection"
+        assert rows["Down"].status == "failed" and rows["Down"].error_code == "unreachable"
         assert rows[binance.label].status == rows[okx.label].status == "ok"
         assert comparison.best_ask.connection_id == binance.pk  # cheapest to buy
         assert comparison.best_bid.connection_id == okx.pk  # best to sell

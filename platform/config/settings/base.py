@@ -187,6 +187,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # several models have a "status": each choice set gets its own schema name
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "trading.models.orders.OrderStatus",
+        "ConnectionStatusEnum": "exchanges.models.ConnectionStatus",
+    },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
             "tenantHeader": {"type": "apiKey", "in": "header", "name": "X-Tenant"},
