@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
-from rest_framework import status
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -99,3 +100,15 @@ def handler400(request, exception=None):
     from django.views.defaults import bad_request
 
     return bad_request(request, exception)
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "example": "0.5"})
+class MoneyField(serializers.Field):
+    """A Decimal out as a plain exact string ("0.5", "65000"); read-only."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return json_ready(Decimal(value))

@@ -1,8 +1,7 @@
 from rest_framework import serializers
 
+from config.api import MoneyField
 from trading.models import Order, OrderEvent, OrderType, Routing, Side, TimeInForce
-
-DECIMAL = {"max_digits": 38, "decimal_places": 18, "coerce_to_string": True}
 
 
 class OrderCreateSerializer(serializers.Serializer):
@@ -29,15 +28,15 @@ class OrderEventSerializer(serializers.ModelSerializer):
 class OrderSerializer(serializers.ModelSerializer):
     connection_label = serializers.CharField(source="connection.label", default=None, read_only=True)
     exchange = serializers.CharField(source="connection.exchange", default=None, read_only=True)
-    amount = serializers.DecimalField(**DECIMAL)
-    price = serializers.DecimalField(**DECIMAL, allow_null=True)
-    stop_price = serializers.DecimalField(**DECIMAL, allow_null=True)
-    filled = serializers.DecimalField(**DECIMAL)
-    remaining = serializers.DecimalField(**DECIMAL)
-    average_price = serializers.DecimalField(**DECIMAL, allow_null=True)
-    fee = serializers.DecimalField(**DECIMAL)
-    stop_loss = serializers.DecimalField(source="stop_loss_price", **DECIMAL, allow_null=True)
-    take_profit = serializers.DecimalField(source="take_profit_price", **DECIMAL, allow_null=True)
+    amount = MoneyField(allow_null=True)
+    price = MoneyField(allow_null=True)
+    stop_price = MoneyField(allow_null=True)
+    filled = MoneyField(allow_null=True)
+    remaining = MoneyField(allow_null=True)
+    average_price = MoneyField(allow_null=True)
+    fee = MoneyField(allow_null=True)
+    stop_loss = MoneyField(source="stop_loss_price", allow_null=True)
+    take_profit = MoneyField(source="take_profit_price", allow_null=True)
 
     class Meta:
         model = Order

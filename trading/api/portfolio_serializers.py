@@ -1,24 +1,9 @@
 """Serializers of trades, positions, balances and trading settings. Money goes out as exact
 strings (``config.api.json_ready``), never through a float."""
 
-from decimal import Decimal
-
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api import json_ready
-
-
-@extend_schema_field({"type": "string", "format": "decimal", "example": "0.5"})
-class MoneyField(serializers.Field):
-    """A Decimal out as a plain exact string ("0.5", "65000"); read-only."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("read_only", True)
-        super().__init__(**kwargs)
-
-    def to_representation(self, value):
-        return json_ready(Decimal(value))
+from config.api import MoneyField, json_ready
 
 
 def _money_in(**kwargs) -> serializers.DecimalField:
