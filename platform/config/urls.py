@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("exchanges.api.urls")),
     path("", include("trading.api.urls")),
     path("", include("trading.api.portfolio_urls")),
+    path("", include("trading.api.protection_urls")),
 ]
 
 urlpatterns = [
