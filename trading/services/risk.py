@@ -125,8 +125,12 @@ def open_positions(*, connection) -> dict[str, tuple[Decimal, Decimal | None]]:
 
 
 def tenant_capital(*, tenant) -> Decimal:
-    """Everything the tenant holds on its enabled connections, in its quote currency."""
-    return risk_prices.capital(tenant=tenant, quote=trading_settings(tenant=tenant).quote_currency)
+    """Everything the tenant holds on its enabled connections, in its quote currency: the
+    total of its balances page (30 s balance cache; unreadable connections and unpriced
+    assets are left out rather than guessed)."""
+    from trading.services.balances import total_balance
+
+    return total_balance(tenant=tenant)["total"]
 
 
 def check_allocation(p: checks.Proposal, *, tenant, others: dict) -> None:

@@ -14,8 +14,6 @@ from decimal import Decimal
 from exchanges import runtime
 from exchanges.adapters.errors import ExchangeError
 from exchanges.adapters.types import Market, OrderBook, Side, Ticker
-from exchanges.reads import connection_balance
-from exchanges.selectors import connection_list
 from trading import pricing
 from trading.market import cache, fetch
 from trading.market.redis import sync_client
@@ -99,21 +97,3 @@ def _mid(ticker: Ticker) -> Decimal | None:
     if ticker.bid and ticker.ask:
         return (ticker.bid + ticker.ask) / 2
     return ticker.price
-
-
-def capital(*, tenant, quote: str) -> Decimal:
-    """Everything the tenant holds on its enabled connections, valued in ``quote``.
-
-    Balances come from the per-connection cache (30 s); a connection that cannot be read,
-    or an asset no venue prices, is left out rather than guessed.
-    """
-    total = Decimal(0)
-    for connection in connection_list(tenant=tenant, enabled=True):
-        try:
-            balance = connection_balance(connection=connection)
-        except ExchangeError:
-            continue
-        venue = Venue.of(connection)
-        for entry in balance.assets.values():
-            total += value_in(entry.total, entry.asset, quote, venue=venue) or 0
-    return total

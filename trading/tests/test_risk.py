@@ -172,10 +172,10 @@ class TestLimits:
 class TestCapitalAllocation:
     def test_tenant_capital_values_every_asset_in_the_quote_currency(self, sim, tenant):
         simulator_connection(sim, tenant, "binance", balances={"USDT": 1000, "BTC": "0.1"})
-        simulator_connection(sim, tenant, "okx", balances={"USDC": 500})
+        simulator_connection(sim, tenant, "okx", balances={"USDT": 500})
         simulator_connection(sim, tenant, "okx", label="Off", balances={"USDT": 10**6}, enabled=False)
         capital = risk.tenant_capital(tenant=tenant)
-        assert D("7490") < capital < D("7510")  # 1000 + 0.1 BTC at about 60000 + 500 USDC
+        assert D("7490") < capital < D("7510")  # 1000 + 0.1 BTC at about 60000 + 500
 
     def test_a_connection_may_not_hold_more_than_its_share(self, sim, tenant):
         binance = simulator_connection(sim, tenant, "binance", balances={"USDT": 1000}, capital_allocation_pct=10)
