@@ -2,12 +2,14 @@
 (the first that passes the checks, lowest priority number first) or ``best_price``
 (where it fills cheapest, split across exchanges when that is cheaper).
 
-Only the tenant's own connections are ever considered. ``priority`` and ``best_price``
-take enabled connections whose last test said ``connected``, that are not in ``exclude``
-(the ones a failover already tried) and whose circuit breaker (the exchange's or the
-connection's, read from Redis without calling the exchange) is not open; then every
-pre-trade check (``trading.services.risk``) must pass on the connection. A refusal names
-each connection considered and why it could not take the order.
+Only the tenant's own connections are ever considered. ``explicit`` takes the given one
+when it is enabled and passes the checks; its status and breaker are left to the send,
+whose retry and failover decide on them. ``priority`` and ``best_price`` take enabled
+connections whose last test said ``connected``, that are not in ``exclude`` (the ones a
+failover already tried) and whose circuit breaker (the exchange's or the connection's,
+read from Redis without calling the exchange) is not open; then every pre-trade check
+(``trading.services.risk``) must pass on the connection. A refusal names each connection
+considered and why it could not take the order.
 """
 
 from __future__ import annotations
