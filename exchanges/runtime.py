@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import concurrent.futures
 import contextlib
+import logging
 import os
 import threading
 from collections.abc import Callable, Coroutine
 from typing import TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
@@ -56,3 +59,16 @@ def run(coro: Coroutine[object, object, T], *, timeout: float | None = 60) -> T:
     except TimeoutError:
         future.cancel()
         raise
+
+
+def submit(coro: Coroutine) -> concurrent.futures.Future:
+    """Start ``coro`` on the process's loop and return at once (best effort: a failure is
+    logged, never raised to the caller)."""
+    future = asyncio.run_coroutine_threadsafe(coro, _start())
+    future.add_done_callback(_log_failure)
+    return future
+
+
+def _log_failure(future: concurrent.futures.Future) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.warning("background call failed: %s", future.exception())

@@ -247,3 +247,23 @@ def test_a_thousand_orders_with_a_fifth_of_requests_faulted_lose_none_and_duplic
     assert not lost, [events(o) for o in lost[:3]]
     faults_hit = sum(f.applied for f in sim.faults.active())
     assert faults_hit >= 100  # about a fifth of the ~1,000 sends met a fault
+
+
+def test_a_send_lost_with_the_broker_is_sent_by_reconciliation_exactly_once(exchange_simulator, tenant):
+    """The row was saved but its message never reached a worker (a broker restart lost it)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from trading.tasks import orders_reconcile
+
+    sim = exchange_simulator
+    connection, account = connect(sim, tenant)
+    order = Order.objects.create(tenant=tenant, connection=connection, symbol="BTC/USDT", side="buy",
+                                 amount=Decimal(AMOUNT), remaining=Decimal(AMOUNT))  # fmt: skip
+    Order.objects.filter(pk=order.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
+    orders_reconcile.delay()
+    orders_reconcile.delay()  # two beats in a row: still one send
+    order = settled(order.pk)
+    assert order.status == "filled", events(order)
+    assert len(sim_orders(sim, account)) == 1

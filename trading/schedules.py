@@ -1,5 +1,7 @@
 from django.conf import settings
 
+from trading.protection_schedules import SCHEDULES as PROTECTION_SCHEDULES
+
 SCHEDULES = [
     {
         "name": "Poll market data",
@@ -16,3 +18,4 @@ SCHEDULES = [
         "description": "Sync open orders, resolve unknown ones, resend lost ones, flag differences.",
     },
 ]
+SCHEDULES += PROTECTION_SCHEDULES

@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
+import trading.protection_tasks  # noqa: F401  (registers the stop-loss / take-profit tasks)
 from exchanges import runtime
 from trading.market.demand import market_demand
 from trading.market.poller import poll_venue

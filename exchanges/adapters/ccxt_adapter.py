@@ -15,7 +15,7 @@ from exchanges.adapters import ccxt_pool
 from exchanges.adapters.base import ExchangeAdapter
 from exchanges.adapters.ccxt_catalog import ccxt_describe
 from exchanges.adapters.ccxt_errors import translate
-from exchanges.adapters.errors import BadSymbol, InvalidOrder, NotSupported, OrderNotFound
+from exchanges.adapters.errors import BadSymbol, ExchangeError, InvalidOrder, NotSupported, OrderNotFound
 from exchanges.adapters.types import (
     Balance,
     BalanceEntry,
@@ -295,6 +295,11 @@ class CcxtAdapter(ExchangeAdapter):
                 symbol=order.symbol or unified,
                 amount=order.amount or amount,
             )
+        if raw.get("status") is None and order.id:
+            # The answer says "accepted" and no more (OKX, Bybit ...): ask for the state, so a
+            # market order that filled at once is not reported open until the next sync.
+            with contextlib.suppress(ExchangeError):
+                return await self.fetch_order(symbol=unified, order_id=order.id)
         return order
 
     async def fetch_order(

@@ -141,6 +141,7 @@ class Order(TenantOwnedModel):
     average_price = money(null=True, blank=True)
     fee = money(default=Decimal(0))
     fee_currency = models.CharField(max_length=16, blank=True)
+    fill_count = models.PositiveIntegerField(default=0, editable=False, help_text="fills recorded as trades")
     reason = models.TextField(blank=True, help_text="why it was rejected, failed or canceled, in the exchange's words")
     error_code = models.CharField(max_length=40, blank=True)
 

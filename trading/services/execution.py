@@ -86,42 +86,54 @@ def backoff(attempt: int, retry_after: float | None = None) -> float:
 # --- the send ---------------------------------------------------------------------------------
 def order_send(*, order_id: int) -> None:
     """The orders queue's task body: send, or resolve an unknown outcome, whatever is due."""
-    action = _claim(order_id)
+    action, order = _claim(order_id)
     if action == "send":
-        _send(order_id)
+        _send(order)
     elif action == "resolve":
         order_resolve(order_id=order_id)
 
 
-def _claim(order_id: int) -> str | None:
+def _claim(order_id: int) -> tuple[str | None, Order | None]:
     with transaction.atomic():
-        order = Order.objects.select_for_update().filter(pk=order_id).first()
-        if order is None or order.purpose == Purpose.SPLIT:
-            return None
-        if order.status == S.UNKNOWN:
-            return "resolve"
-        if order.status == S.SUBMITTING:
-            stale = timezone.now() - timedelta(seconds=settings.ORDER_SUBMIT_STALE_SECONDS)
-            if order.submitted_at and order.submitted_at > stale:
-                return None  # another worker is sending it right now
-            order.set_status(S.UNKNOWN, reason="the worker sending it stopped before the exchange answered")
-            order.save()
-            return "resolve"
-        if order.status != S.PENDING:
-            return None  # done already: this is a duplicate message
-        if order.next_attempt_at and order.next_attempt_at > timezone.now() + timedelta(seconds=0.5):
-            return None  # an early copy; the scheduled one comes at next_attempt_at
-        order.attempts += 1
-        order.submitted_at = timezone.now()
-        order.next_attempt_at = None
-        order.set_status(S.SUBMITTING, reason=f"sending to {order.connection.label} (attempt {order.attempts})")
+        order = _locked(order_id)
+        return _claim_locked(order), order
+
+
+def _locked(order_id: int) -> Order | None:
+    """The order under a row lock, with its connection and tenant (one query)."""
+    return (
+        Order.objects.select_for_update(of=("self",)).select_related("connection", "tenant")
+        .filter(pk=order_id).first()
+    )  # fmt: skip
+
+
+def _claim_locked(order: Order | None) -> str | None:
+    if order is None or order.purpose == Purpose.SPLIT:
+        return None
+    if order.status == S.UNKNOWN:
+        return "resolve"
+    if order.status == S.SUBMITTING:
+        stale = timezone.now() - timedelta(seconds=settings.ORDER_SUBMIT_STALE_SECONDS)
+        if order.submitted_at and order.submitted_at > stale:
+            return None  # another worker is sending it right now
+        order.set_status(S.UNKNOWN, reason="the worker sending it stopped before the exchange answered")
         order.save()
-        published(order)
-        return "send"
+        return "resolve"
+    if order.status != S.PENDING:
+        return None  # done already: this is a duplicate message
+    if order.next_attempt_at and order.next_attempt_at > timezone.now() + timedelta(seconds=0.5):
+        return None  # an early copy; the scheduled one comes at next_attempt_at
+    order.attempts += 1
+    order.submitted_at = timezone.now()
+    order.next_attempt_at = None
+    order.set_status(S.SUBMITTING, reason=f"sending to {order.connection.label} (attempt {order.attempts})")
+    order.save()
+    published(order)
+    return "send"
 
 
-def _send(order_id: int) -> None:
-    order = Order.objects.select_related("connection").get(pk=order_id)
+def _send(order: Order) -> None:
+    order_id = order.pk
     try:
         placed = call(
             adapter_for_connection(order.connection), "create_order",
@@ -155,6 +167,9 @@ def send_failed(order_id: int, exc: ExchangeError) -> None:
         else:
             resolve_now = False
             _after_refusal(order, exc)
+            from trading.services import hooks
+
+            hooks.order_updated(order, before=S.SUBMITTING, trade=None)
     if resolve_now:
         order_resolve(order_id=order_id)
 
@@ -279,7 +294,7 @@ def apply_exchange_order(order_id: int, answer: ex.Order, *, reason: str) -> Ord
     from trading.services import hooks
 
     with transaction.atomic():
-        order = Order.objects.select_for_update(of=("self",)).select_related("connection").get(pk=order_id)
+        order = _locked(order_id)
         before = order.status
         if answer.id and answer.id != order.exchange_order_id:
             order.exchange_order_id = answer.id
@@ -318,10 +333,12 @@ def _record_fill(order: Order, answer: ex.Order) -> Trade | None:
     order.fee = max(fee_total, order.fee)
     if answer.fees:
         order.fee_currency = answer.fees[0].currency
-    trade = Trade.objects.create(
-        tenant_id=order.tenant_id, order=order, connection=order.connection, symbol=order.symbol, side=order.side,
+    order.fill_count += 1
+    trade = Trade(
+        tenant=order.tenant, order=order, connection=order.connection, symbol=order.symbol, side=order.side,
         amount=delta, price=price.quantize(Decimal(10) ** -18), fee=fee_delta, fee_currency=order.fee_currency,
-        sequence=order.trades.count() + 1,
+        sequence=order.fill_count,
     )  # fmt: skip
-    position_apply_trade(trade=trade)
+    position_apply_trade(trade=trade)  # sets the trade's realized PnL before its insert
+    trade.save(force_insert=True)
     return trade

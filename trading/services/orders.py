@@ -16,7 +16,7 @@ from exchanges.factory import adapter_for_connection, call
 from exchanges.symbols import InvalidSymbol, normalize
 from trading.models import Order, OrderStatus, OrderType, Purpose, Routing, Side, TimeInForce
 from trading.models.orders import ACTIVE, AT_EXCHANGE
-from trading.services import execution, risk, routing
+from trading.services import execution, routing
 from trading.services.intents import Intent, OrderRefused, Route
 
 S = OrderStatus
@@ -120,8 +120,7 @@ def order_place(
         existing = _idempotent(tenant, idempotency_key, fingerprint)
         if existing is not None:
             return existing
-    risk.kill_switch_check(tenant=tenant, intent=intent)
-    chosen = routing.route(
+    chosen = routing.route(  # the kill switch first, then the policy and its checks
         tenant=tenant, intent=intent, policy=routing_policy, connection=connection, allow_split=allow_split
     )
     fields = dict(

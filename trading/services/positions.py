@@ -82,8 +82,9 @@ def _locked_position(trade: Trade) -> Position:
 
 def position_apply_trade(*, trade: Trade) -> Position:
     """Apply a new fill to its position (created on the first fill) and record the fill's
-    realized PnL on the trade. Call once per new Trade, in the transaction that saves it."""
-    with transaction.atomic():
+    realized PnL on the trade. Call once per new Trade, in the transaction that saves it
+    (the trade may still be unsaved: its realized PnL is then set for its insert)."""
+    with transaction.atomic(savepoint=False):
         position = _locked_position(trade)
         was = position.quantity
         delta = trade.amount if trade.side == "buy" else -trade.amount
