@@ -142,6 +142,15 @@ def create_order(key: str, client_order_id: str | None = None) -> None:
 
 
 # --- worker processes -----------------------------------------------------------------------
+def _pool(spec: str) -> list[str]:
+    """BENCH_WORKER_POOL: "solo" (default) or "threads:8" (a pool and its concurrency)."""
+    pool, _, concurrency = spec.partition(":")
+    return ["--pool", pool] + (["--concurrency", concurrency] if concurrency else [])
+
+
+POOL = _pool(os.environ.get("BENCH_WORKER_POOL", "solo"))
+
+
 class Workers:
     """``celery worker`` subprocesses, every one killed on exit (error or not)."""
 
@@ -160,7 +169,7 @@ class Workers:
     def start(self, *, app_module: str, queues: str, extra_env: dict | None = None, events: bool = False) -> str:
         name = f"bench-{uuid.uuid4().hex[:8]}@localhost"
         env = dict(os.environ, **(extra_env or {}))
-        command = [sys.executable, "-m", "celery", "-A", app_module, "worker", "-Q", queues, "--pool", "solo", "-n",
+        command = [sys.executable, "-m", "celery", "-A", app_module, "worker", "-Q", queues, *POOL, "-n",
                    name, "-l", "warning", "--without-gossip", "--without-mingle", "--without-heartbeat"]  # fmt: skip
         if events:
             command.append("-E")

@@ -1,5 +1,5 @@
 """Orders benchmark 2, throughput: orders per second through the whole pipeline with 1 and
-2 ``celery worker`` processes (solo pool, queue ``orders``) on this 2-core machine, against
+2 ``celery worker`` processes (solo pool unless BENCH_WORKER_POOL says e.g. "threads:4"; queue ``orders``) on this 2-core machine, against
 a bare Celery task that only calls ccxt ``create_order`` (bench/_orders.py, the same Redis
 broker, acks late, prefetch 1) with the same 1 and 2 worker processes, in the same run.
 Target: the platform at least 0.7 x the bare task's rate with 2 workers.
@@ -129,7 +129,7 @@ def main() -> None:
         return statistics.median(r["rate"] for r in results[kind, count])
 
     print(f"\nOrder throughput: {ORDERS} market orders per run, queued first, then consumed; median of {REPEATS}")
-    print("runs; workers are `celery worker --pool solo` processes; PostgreSQL; Redis db 13;")
+    print(f"runs; workers are `celery worker {' '.join(_orders.POOL)}` processes; PostgreSQL; Redis db 13;")
     print(f"EXCHANGE_RATE_LIMIT_MS={_orders.RATE_LIMIT}; load average 1/5/15 min before {load_before}, "
           f"after {_orders.load()} on {os.cpu_count()} cores\n")  # fmt: skip
     print(f"{'':44} {'1 worker':>10} {'2 workers':>10} {'2 / 1':>7}")

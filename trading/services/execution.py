@@ -101,10 +101,10 @@ def _claim(order_id: int) -> tuple[str | None, Order | None]:
 
 def _locked(order_id: int) -> Order | None:
     """The order under a row lock, with its connection and tenant (one query)."""
-    return (
-        Order.objects.select_for_update(of=("self",)).select_related("connection", "tenant")
-        .filter(pk=order_id).first()
-    )  # fmt: skip
+    try:
+        return Order.objects.select_for_update(of=("self",)).select_related("connection", "tenant").get(pk=order_id)
+    except Order.DoesNotExist:
+        return None
 
 
 def _claim_locked(order: Order | None) -> str | None:
@@ -127,7 +127,7 @@ def _claim_locked(order: Order | None) -> str | None:
     order.submitted_at = timezone.now()
     order.next_attempt_at = None
     order.set_status(S.SUBMITTING, reason=f"sending to {order.connection.label} (attempt {order.attempts})")
-    order.save()
+    order.save(update_fields=["status", "attempts", "submitted_at", "next_attempt_at", "updated_at"])
     published(order)
     return "send"
 

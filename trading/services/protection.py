@@ -135,7 +135,7 @@ def _assigned(group, purpose: str) -> Decimal:
 
 
 def trigger_mode_for(connection, kinds, purpose: str) -> str:
-    if len(kinds) > 1 or not getattr(settings, "PROTECTION_EXCHANGE_SIDE", True):
+    if len(kinds) > 1 or not settings.PROTECTION_EXCHANGE_SIDE:
         return TriggerMode.PLATFORM
     try:
         capabilities, _ = connection_capabilities(connection=connection)

@@ -275,3 +275,6 @@ ORDER_SUBMIT_STALE_SECONDS = env.float("ORDER_SUBMIT_STALE_SECONDS", default=EXC
 # A pending order whose send was due this long ago lost its message (broker restart): re-queued.
 ORDER_PENDING_STALE_SECONDS = env.float("ORDER_PENDING_STALE_SECONDS", default=30.0)
 ORDER_RECONCILE_INTERVAL = env.float("ORDER_RECONCILE_INTERVAL", default=10.0)  # seconds, beat
+# A lone stop-loss or take-profit rests on the exchange when its adapter can place it there;
+# off: the platform watches every protective order itself and fires it as a market order.
+PROTECTION_EXCHANGE_SIDE = env.bool("PROTECTION_EXCHANGE_SIDE", default=True)
