@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
 from config.api import json_ready
-from tenancy.admin_mixins import TenantScopedAdmin
+from tenancy.admin_mixins import ReadOnlyTenantAdmin, TenantScopedAdmin
 from tenancy.models import Role
 from trading.models import Order, OrderEvent, Position, Trade, TradingSettings, WatchedSymbol
 from trading.selectors import position_value
@@ -44,17 +44,8 @@ class TradeInline(ReadOnlyInline):
     fields = ("executed_at", "sequence", "amount", "price", "fee", "fee_currency", "realized_pnl")
 
 
-class ReadOnlyAdmin(TenantScopedAdmin):
-    """Rows written only by services: viewed here, never added, edited or deleted by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(ReadOnlyTenantAdmin):
+    """Read-only rows whose admin actions (cancel, reconcile) need the trader role."""
 
     def has_trade_permission(self, request):
         return self._role_allows(request, Role.TRADER)

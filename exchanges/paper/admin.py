@@ -3,7 +3,7 @@ from django.db.models import Count, Q
 
 from exchanges.paper.models import OPEN_STATUSES, PaperAccount, PaperBalance, PaperOrder, PaperTrade
 from exchanges.paper.services import paper_account_reset
-from tenancy.admin_mixins import TenantScopedAdmin
+from tenancy.admin_mixins import ReadOnlyTenantAdmin, TenantScopedAdmin
 
 
 class PaperBalanceInline(admin.TabularInline):
@@ -78,21 +78,8 @@ class PaperAccountAdmin(TenantScopedAdmin):
         return actions
 
 
-class ReadOnlyAdmin(TenantScopedAdmin):
-    """Orders and fills are the exchange's record: looked at, never edited."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(PaperOrder)
-class PaperOrderAdmin(ReadOnlyAdmin):
+class PaperOrderAdmin(ReadOnlyTenantAdmin):
     list_display = ("created_at", "account", "symbol", "side", "type", "amount", "price", "status", "filled", "average")
     list_filter = ("status", "side", "type", "symbol")
     search_fields = ("id", "client_order_id", "account__connection__label")
@@ -101,7 +88,7 @@ class PaperOrderAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PaperTrade)
-class PaperTradeAdmin(ReadOnlyAdmin):
+class PaperTradeAdmin(ReadOnlyTenantAdmin):
     list_display = ("created_at", "account", "symbol", "side", "amount", "price", "fee", "fee_currency", "taker")
     list_filter = ("side", "symbol", "taker")
     search_fields = ("order__id", "account__connection__label")

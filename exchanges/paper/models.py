@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from exchanges.adapters.types import OrderStatus as BoundaryStatus
+from exchanges.choices import OrderType, Side, TimeInForce
 from exchanges.paper.markets import DEFAULT_FEE_RATE, DEFAULT_SLIPPAGE_BPS
 
 MONEY = {"max_digits": 38, "decimal_places": 18}
@@ -83,24 +84,6 @@ class PaperBalance(models.Model):
     @property
     def total(self) -> Decimal:
         return self.free + self.used
-
-
-class Side(models.TextChoices):
-    BUY = "buy", "Buy"
-    SELL = "sell", "Sell"
-
-
-class OrderType(models.TextChoices):
-    MARKET = "market", "Market"
-    LIMIT = "limit", "Limit"
-    STOP = "stop", "Stop (market)"
-    STOP_LIMIT = "stop_limit", "Stop limit"
-
-
-class TimeInForce(models.TextChoices):
-    GTC = "GTC", "Good till cancelled"
-    IOC = "IOC", "Immediate or cancel"
-    FOK = "FOK", "Fill or kill"
 
 
 class OrderStatus(models.TextChoices):

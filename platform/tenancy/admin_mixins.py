@@ -66,6 +66,20 @@ class TenantScopedAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
+class ReadOnlyTenantAdmin(TenantScopedAdmin):
+    """Rows only services write (orders, fills, positions): viewed, never added, edited or
+    deleted by hand; admin actions call the services."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 def mask(value: str | None, *, keep: int = 4) -> str:
     """``••••••••1a2b``: enough to recognise a key, never enough to use it."""
     if not value:

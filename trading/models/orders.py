@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from exchanges.choices import OrderType, Side, TimeInForce
 from exchanges.precision import MONEY_DECIMALS, MONEY_DIGITS
 from tenancy.models import TenantOwnedModel
 
@@ -66,24 +67,6 @@ class InvalidTransition(Exception):
     def __init__(self, order: Order, to: str):
         self.order, self.to = order, to
         super().__init__(f"order {order.pk} cannot move from {order.status} to {to}")
-
-
-class Side(models.TextChoices):
-    BUY = "buy", "Buy"
-    SELL = "sell", "Sell"
-
-
-class OrderType(models.TextChoices):
-    MARKET = "market", "Market"
-    LIMIT = "limit", "Limit"
-    STOP = "stop", "Stop (market)"
-    STOP_LIMIT = "stop_limit", "Stop-limit"
-
-
-class TimeInForce(models.TextChoices):
-    GTC = "GTC", "Good till canceled"
-    IOC = "IOC", "Immediate or cancel"
-    FOK = "FOK", "Fill or kill"
 
 
 class Routing(models.TextChoices):

@@ -6,7 +6,6 @@ import time
 import pytest
 
 from exchanges import runtime
-from exchanges.adapters import ccxt_pool
 from exchanges.tests.factories import ExchangeConnectionFactory
 from tenancy.tests.factories import TenantFactory
 from trading import services
@@ -18,11 +17,6 @@ from trading.models import WatchedSymbol
 
 pytestmark = pytest.mark.django_db
 SYMBOLS = ["BTC/USDT", "ETH/USDT"]
-
-
-@pytest.fixture(autouse=True)
-def clean_state():
-    ccxt_pool.forget_markets()  # the root conftest empties Redis's market and cache keys
 
 
 def connect(sim, tenant, exchange="binance", label=None):

@@ -7,18 +7,12 @@ from decimal import Decimal as D
 import pytest
 from django.utils import timezone
 
-from exchanges.adapters import ccxt_pool
 from exchanges.adapters.types import Credentials
 from exchanges.tests.factories import ExchangeConnectionFactory
 from trading.models import TradingSettings
 from trading.tests.factories import OrderFactory, PositionFactory, TradeFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def clean_state():
-    ccxt_pool.forget_markets()
 
 
 def connect(sim, tenant, exchange="binance", balances=None, **fields):

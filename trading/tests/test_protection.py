@@ -9,7 +9,6 @@ import pytest
 
 from config.celery import app as celery_app
 from exchanges import runtime
-from exchanges.adapters import ccxt_pool
 from exchanges.adapters.types import Credentials
 from exchanges.reads import balance_forget
 from exchanges.tests.factories import ExchangeConnectionFactory
@@ -26,8 +25,7 @@ D = Decimal
 
 
 @pytest.fixture(autouse=True)
-def clean_state(settings):
-    ccxt_pool.forget_markets()
+def fresh_prices_all_test(settings):
     # a tick's prices stay fresh for the whole test: each test polls again after moving them
     settings.MARKET_CACHE_TTL = {**settings.MARKET_CACHE_TTL, "ticker": 60}
 

@@ -6,7 +6,6 @@ import time
 import pytest
 
 from exchanges import runtime
-from exchanges.adapters import ccxt_pool
 from exchanges.tests.factories import ExchangeConnectionFactory
 from trading.market.poller import poll_venue
 from trading.market.venues import Venue
@@ -16,7 +15,6 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def quick_breaker(settings):
-    ccxt_pool.forget_markets()
     settings.CIRCUIT_BREAKER_FAILURES = 3
     settings.CIRCUIT_BREAKER_OPEN_SECONDS = 1
 

@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 
 from exchanges import runtime
-from exchanges.adapters import ccxt_pool
 from trading.market import fetch
 from trading.market.venues import Venue
 from trading.services import risk
@@ -17,11 +16,6 @@ from trading.tests.factories import PositionFactory, TradingSettingsFactory, sim
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-
-
-@pytest.fixture(autouse=True)
-def clean_markets():
-    ccxt_pool.forget_markets()  # the root conftest empties Redis's market and cache keys
 
 
 @pytest.fixture

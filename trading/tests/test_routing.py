@@ -7,7 +7,6 @@ import pytest
 from django.conf import settings
 
 from exchanges import runtime
-from exchanges.adapters import ccxt_pool
 from exchanges.adapters.errors import ExchangeUnavailable
 from exchanges.resilience import connection_key, venue_key
 from exchanges.resilience.breaker import breaker
@@ -17,11 +16,6 @@ from trading.tests.factories import PositionFactory, TradingSettingsFactory, sim
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-
-
-@pytest.fixture(autouse=True)
-def clean_markets():
-    ccxt_pool.forget_markets()  # the root conftest empties Redis's market and cache keys
 
 
 @pytest.fixture
