@@ -142,6 +142,9 @@ CELERY_TASK_ROUTES = {
 # written to be safe to redeliver (the client order id is stored before any send).
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Keep database connections across tasks (CONN_MAX_AGE rules them; see config/celery.py):
+# Celery would otherwise reconnect to PostgreSQL for every task. Closed every 2 x this many.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SEND_SENT_EVENT = True
