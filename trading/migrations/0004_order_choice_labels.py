@@ -4,20 +4,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('trading', '0003_order_fill_count'),
+        ("trading", "0003_order_fill_count"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='order',
-            name='time_in_force',
-            field=models.CharField(choices=[('GTC', 'Good till cancelled'), ('IOC', 'Immediate or cancel'), ('FOK', 'Fill or kill')], default='GTC', max_length=3),
+            model_name="order",
+            name="time_in_force",
+            field=models.CharField(
+                choices=[("GTC", "Good till cancelled"), ("IOC", "Immediate or cancel"), ("FOK", "Fill or kill")],
+                default="GTC",
+                max_length=3,
+            ),
         ),
         migrations.AlterField(
-            model_name='order',
-            name='type',
-            field=models.CharField(choices=[('market', 'Market'), ('limit', 'Limit'), ('stop', 'Stop (market)'), ('stop_limit', 'Stop limit')], default='market', max_length=10),
+            model_name="order",
+            name="type",
+            field=models.CharField(
+                choices=[
+                    ("market", "Market"),
+                    ("limit", "Limit"),
+                    ("stop", "Stop (market)"),
+                    ("stop_limit", "Stop limit"),
+                ],
+                default="market",
+                max_length=10,
+            ),
         ),
     ]

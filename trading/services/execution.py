@@ -40,8 +40,8 @@ from exchanges.adapters.errors import (
 )
 from exchanges.factory import adapter_for_connection, call
 from exchanges.resilience.breaker import CircuitOpen
-from trading.models import Order, OrderStatus, Purpose, Routing, Trade
-from trading.models.orders import FINAL
+from trading.models import Order, OrderEvent, OrderStatus, Purpose, Routing, Trade
+from trading.models.orders import FINAL, TRANSITIONS
 
 log = logging.getLogger(__name__)
 S = OrderStatus
@@ -86,11 +86,56 @@ def backoff(attempt: int, retry_after: float | None = None) -> float:
 # --- the send ---------------------------------------------------------------------------------
 def order_send(*, order_id: int) -> None:
     """The orders queue's task body: send, or resolve an unknown outcome, whatever is due."""
+    order = claim_pending(order_id)
+    if order is not None:
+        published(order)
+        _send(order)
+        return
     action, order = _claim(order_id)
     if action == "send":
         _send(order)
     elif action == "resolve":
         order_resolve(order_id=order_id)
+
+
+# The common case in one round trip: a pending order that is due moves to submitting and
+# its event is written, in one statement (atomic on its own). The same move as
+# set_status(SUBMITTING), which the map allows from pending only.
+assert S.SUBMITTING in TRANSITIONS[S.PENDING] and all(
+    S.SUBMITTING not in allowed for status, allowed in TRANSITIONS.items() if status != S.PENDING
+)
+_CLAIM_SQL = """
+WITH moved AS (
+    UPDATE {order} SET status = %(submitting)s, attempts = attempts + 1, submitted_at = %(now)s,
+        next_attempt_at = NULL, updated_at = %(now)s
+    WHERE id = %(id)s AND status = %(pending)s AND purpose <> %(split)s AND connection_id IS NOT NULL
+        AND (next_attempt_at IS NULL OR next_attempt_at <= %(due)s)
+    RETURNING *
+), event AS (
+    INSERT INTO {event} (tenant_id, order_id, kind, from_status, to_status, reason, data, created_at)
+    SELECT moved.tenant_id, moved.id, 'status', %(pending)s, %(submitting)s,
+        'sending to ' || connection.label || ' (attempt ' || moved.attempts || ')', '{{}}'::jsonb, %(now)s
+    FROM moved JOIN {connection} AS connection ON connection.id = moved.connection_id
+)
+SELECT * FROM moved
+"""
+
+
+def claim_pending(order_id: int) -> Order | None:
+    """pending -> submitting in one statement, or None when the order is not a due pending one
+    (then ``_claim`` decides under a row lock)."""
+    from exchanges.models import ExchangeConnection
+
+    now = timezone.now()
+    sql = _CLAIM_SQL.format(
+        order=Order._meta.db_table, event=OrderEvent._meta.db_table, connection=ExchangeConnection._meta.db_table
+    )
+    params = {"id": order_id, "now": now, "due": now + timedelta(seconds=0.5), "pending": S.PENDING,
+              "submitting": S.SUBMITTING, "split": Purpose.SPLIT}  # fmt: skip
+    claimed = next(iter(Order.objects.raw(sql, params)), None)
+    if claimed is not None:
+        claimed = Order.objects.select_related("connection", "tenant").get(pk=claimed.pk)
+    return claimed
 
 
 def _claim(order_id: int) -> tuple[str | None, Order | None]:

@@ -19,6 +19,8 @@ moved a balance the 30 s cache does not show yet, and a sibling may hold the sam
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -36,11 +38,27 @@ class Assessment:
     price: Decimal  # the expected price per unit the checks used (market quote, fee excluded)
 
 
+_limits_in_use: contextvars.ContextVar = contextvars.ContextVar("trading_limits_in_use", default=None)
+
+
 def trading_settings(*, tenant):
     """The tenant's limits; unsaved defaults (no limits, USDT) when it has none yet."""
     from trading.models import TradingSettings
 
+    current = _limits_in_use.get()
+    if current is not None and current.tenant_id == tenant.pk:
+        return current
     return TradingSettings.objects.filter(tenant=tenant).first() or TradingSettings(tenant=tenant)
+
+
+@contextlib.contextmanager
+def limits_for(*, tenant):
+    """One read of the tenant's limits for everything one routing decision checks."""
+    token = _limits_in_use.set(trading_settings(tenant=tenant))
+    try:
+        yield _limits_in_use.get()
+    finally:
+        _limits_in_use.reset(token)
 
 
 def kill_switch_check(*, tenant, intent: Intent, limits=None) -> None:

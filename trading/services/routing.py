@@ -47,14 +47,15 @@ def route(
     """The connection(s) the order goes to, its intent truncated to each one's market."""
     if policy not in POLICIES:
         raise OrderRefused("routing", f"Routing {policy!r} is not available; use one of {', '.join(POLICIES)}.")
-    risk.kill_switch_check(tenant=tenant, intent=intent)  # once, not once per connection considered
-    if policy == "explicit":
-        return _explicit(tenant=tenant, intent=intent, connection=connection)
-    if policy == "priority":
-        return _priority(tenant=tenant, intent=intent, exclude=exclude)
-    from trading.services.routing_best import best_price_route
+    with risk.limits_for(tenant=tenant) as limits:  # read once for every connection considered
+        risk.kill_switch_check(tenant=tenant, intent=intent, limits=limits)
+        if policy == "explicit":
+            return _explicit(tenant=tenant, intent=intent, connection=connection)
+        if policy == "priority":
+            return _priority(tenant=tenant, intent=intent, exclude=exclude)
+        from trading.services.routing_best import best_price_route
 
-    return best_price_route(tenant=tenant, intent=intent, allow_split=allow_split, exclude=exclude)
+        return best_price_route(tenant=tenant, intent=intent, allow_split=allow_split, exclude=exclude)
 
 
 def _explicit(*, tenant, intent: Intent, connection: ExchangeConnection | None) -> Route:
