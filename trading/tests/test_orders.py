@@ -219,3 +219,25 @@ class TestPipeline:
         order.refresh_from_db()
         assert order.status == "filled" and len(sim.orders("binance")) == 1
         assert order.events.filter(reason__startswith="confirmed not placed").exists()
+
+
+def test_a_split_order_is_a_parent_whose_children_fill_at_each_exchange(
+    sim, tenant, django_capture_on_commit_callbacks
+):
+    from trading.tests.factories import simulator_connection
+
+    binance = simulator_connection(sim, tenant, "binance", balances={"USDT": 10**6})
+    okx = simulator_connection(sim, tenant, "okx", balances={"USDT": 10**6})
+    sim.set_price("BTC/USDT", 60_000)
+    sim.set_price("BTC/USDT", 59_900, exchange="okx")  # cheaper at the top, but thin
+    sim.set_book("BTC/USDT", exchange="okx", level_notional=5_000)
+    intent = orders.intent_clean(symbol="BTC/USDT", side="buy", amount="3")
+    parent = place_and_send(django_capture_on_commit_callbacks, tenant=tenant, intent=intent,
+                            routing_policy="best_price", allow_split=True)  # fmt: skip
+    children = list(parent.children.all())
+    assert parent.purpose == "split" and parent.connection is None
+    assert {child.connection_id for child in children} == {binance.pk, okx.pk}
+    assert all(child.status == "filled" for child in children)
+    assert parent.status == "filled" and parent.filled == Decimal("3")
+    assert len(sim.orders("binance")) == 1 and len(sim.orders("okx")) == 1
+    assert parent.events.filter(reason__startswith="split across exchanges").exists()
