@@ -199,7 +199,7 @@ class TestFailingConnection:
         assert test.status_code == 200
         result = test.json()
         assert result["ok"] is False
-        assert result["error_code"] == "connection"
+        assert result["error_code"] == "unreachable"
         connection = ExchangeConnection.objects.get(pk=pk)
         assert connection.status == ConnectionStatus.FAILED
         assert connection.last_error

@@ -308,7 +308,7 @@ def test_wizard_failed_test_answered_no_saves_nothing(wizard, tenant):
     assert process.returncode == 0, process.stderr
     assert "Region is now us (United States)." in process.stdout
     assert "Exchanges in region us:" in process.stdout
-    assert f"The test failed (connection): kraken: GET {CLOSED_PORT}/" in process.stdout
+    assert f"The test failed (unreachable): kraken: GET {CLOSED_PORT}/" in process.stdout
     assert "Save anyway? [y/N]" in process.stdout
     assert "Nothing was saved." in process.stdout
     assert_secret_not_shown(process)
@@ -328,7 +328,7 @@ def test_wizard_failed_test_answered_yes_saves_it_as_failed(wizard, tenant):
     assert process.returncode == 0, process.stderr
     assert "Acme Capital (slug acme, region us)" in process.stdout
     assert f"{number}) Kraken (kraken)" in process.stdout
-    assert f"The test failed (connection): kraken: GET {CLOSED_PORT}/" in process.stdout
+    assert f"The test failed (unreachable): kraken: GET {CLOSED_PORT}/" in process.stdout
     connection = ExchangeConnection.objects.get(tenant=tenant)
     assert (connection.exchange, connection.label, connection.api_base_url) == ("kraken", "Kraken", CLOSED_PORT)
     assert connection.status == ConnectionStatus.FAILED

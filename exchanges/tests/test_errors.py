@@ -10,7 +10,7 @@ CASES = [
     (ccxt.RateLimitExceeded, errors.RateLimited, True),
     (ccxt.DDoSProtection, errors.RateLimited, True),
     (ccxt.InvalidNonce, errors.ClockSkew, True),
-    (ccxt.OnMaintenance, errors.ExchangeUnavailable, True),
+    (ccxt.OnMaintenance, errors.ExchangeMaintenance, True),
     (ccxt.ExchangeNotAvailable, errors.ExchangeUnavailable, True),
     (ccxt.RequestTimeout, errors.ExchangeTimeout, True),
     (ccxt.NetworkError, errors.ExchangeConnectionError, True),

@@ -13,11 +13,13 @@ app.autodiscover_tasks()
 
 
 @task_prerun.connect
-def _database_connections_as_for_a_request(**kwargs) -> None:
+def _database_connections_as_for_a_request(task=None, **kwargs) -> None:
     """Celery's Django fixup would close the database connection around every task (a new
     PostgreSQL backend per order); CELERY_DB_REUSE_MAX turns that off, and Django's own rules
     apply instead, as for a web request: CONN_MAX_AGE and the health check of a reused
     connection."""
+    if task is not None and getattr(task.request, "is_eager", False):
+        return  # run in the caller's process (tests, eager mode): its connection is the caller's
     from django.db import close_old_connections
 
     close_old_connections()
