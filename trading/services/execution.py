@@ -123,9 +123,14 @@ SELECT * FROM moved
 
 def claim_pending(order_id: int) -> Order | None:
     """pending -> submitting in one statement, or None when the order is not a due pending one
-    (then ``_claim`` decides under a row lock)."""
+    (then ``_claim`` decides under a row lock). PostgreSQL only (a data-modifying CTE); other
+    databases (the embedded SQLite of ``bin/run``) take the locking path every time."""
+    from django.db import connection as database
+
     from exchanges.models import ExchangeConnection
 
+    if database.vendor != "postgresql":
+        return None
     now = timezone.now()
     sql = _CLAIM_SQL.format(
         order=Order._meta.db_table, event=OrderEvent._meta.db_table, connection=ExchangeConnection._meta.db_table
