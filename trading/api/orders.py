@@ -10,10 +10,9 @@ from exchanges.selectors import connection_list
 from tenancy.scoping import get_scoped_or_404, scoped
 from trading.api import order_serializers as s
 from trading.api.views import TenantApi
-from trading.models import Order, OrderEvent, OrderStatus, Routing
-from trading.models.orders import ACTIVE
+from trading.models import Order, OrderEvent, Routing
+from trading.selectors import order_list
 from trading.services import orders
-from trading.services.market import symbol_clean
 
 IDEMPOTENCY = OpenApiParameter(
     "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
@@ -26,18 +25,10 @@ class OrderListApi(TenantApi):
     def get(self, request):
         query = s.OrderListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        orders_qs = scoped(Order, tenant=request.tenant).select_related("connection")
-        wanted = query.validated_data.get("status")
-        if wanted == "open":
-            orders_qs = orders_qs.filter(status__in=ACTIVE)
-        elif wanted:
-            if wanted not in OrderStatus.values:
-                return Response({"status": [f"Use open or one of {', '.join(OrderStatus.values)}."]}, status=400)
-            orders_qs = orders_qs.filter(status=wanted)
-        if query.validated_data.get("symbol"):
-            orders_qs = orders_qs.filter(symbol=symbol_clean(query.validated_data["symbol"]))
-        if query.validated_data.get("connection"):
-            orders_qs = orders_qs.filter(connection_id=query.validated_data["connection"])
+        query_data = query.validated_data
+        orders_qs = order_list(tenant=request.tenant, status=query_data.get("status"), symbol=query_data.get("symbol"))
+        if query_data.get("connection"):
+            orders_qs = orders_qs.filter(connection_id=query_data["connection"])
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(orders_qs, request, view=self)
         return paginator.get_paginated_response(s.OrderSerializer(page, many=True).data)

@@ -42,6 +42,7 @@ from exchanges.factory import adapter_for_connection, call
 from exchanges.resilience.breaker import CircuitOpen
 from trading.models import Order, OrderEvent, OrderStatus, Purpose, Routing, Trade
 from trading.models.orders import FINAL, TRANSITIONS
+from trading.services import hooks
 
 log = logging.getLogger(__name__)
 S = OrderStatus
@@ -217,8 +218,6 @@ def send_failed(order_id: int, exc: ExchangeError) -> None:
         else:
             resolve_now = False
             _after_refusal(order, exc)
-            from trading.services import hooks
-
             hooks.order_updated(order, before=S.SUBMITTING, trade=None)
     if resolve_now:
         order_resolve(order_id=order_id)
@@ -341,8 +340,6 @@ def _not_found(order_id: int) -> None:
 # --- what the exchange says ----------------------------------------------------------------------
 def apply_exchange_order(order_id: int, answer: ex.Order, *, reason: str) -> Order:
     """Adopt the exchange's view: status, fills (a Trade per new fill), fees, average price."""
-    from trading.services import hooks
-
     with transaction.atomic():
         order = _locked(order_id)
         before = order.status
