@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("trading.api.urls")),
     path("", include("trading.api.portfolio_urls")),
     path("", include("trading.api.protection_urls")),
+    path("", include("bots.api.urls")),
 ]
 
 urlpatterns = [

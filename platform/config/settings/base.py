@@ -281,3 +281,20 @@ ORDER_RECONCILE_INTERVAL = env.float("ORDER_RECONCILE_INTERVAL", default=10.0)  
 # A lone stop-loss or take-profit rests on the exchange when its adapter can place it there;
 # off: the platform watches every protective order itself and fires it as a market order.
 PROTECTION_EXCHANGE_SIDE = env.bool("PROTECTION_EXCHANGE_SIDE", default=True)
+
+# --- bots (issue 6) -----------------------------------------------------------------------
+BOTS_EVALUATE_INTERVAL = env.float("BOTS_EVALUATE_INTERVAL", default=10.0)  # seconds, beat
+BOTS_EVALUATE_EXPIRES = env.float("BOTS_EVALUATE_EXPIRES", default=300.0)  # a group task older than this is dropped
+BOTS_GROUP_CHUNK = env.int("BOTS_GROUP_CHUNK", default=500)  # subscriptions per group task
+BOTS_CANDLES_LIMIT = env.int("BOTS_CANDLES_LIMIT", default=300)  # closed candles a bot sees
+BOTS_SLOW_MS = env.int("BOTS_SLOW_MS", default=5000)  # a bot slower than this on one candle is stopped
+BOTS_UPLOAD_MAX_BYTES = env.int("BOTS_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
+BOTS_SANDBOX_WINDOW = env.int("BOTS_SANDBOX_WINDOW", default=300)  # candles sent to uploaded code
+BOTS_SANDBOX_LIMITS = {
+    "cpu_seconds": env.int("BOTS_SANDBOX_CPU_SECONDS", default=2),
+    "wall_seconds": env.float("BOTS_SANDBOX_WALL_SECONDS", default=5.0),
+    "memory_mb": env.int("BOTS_SANDBOX_MEMORY_MB", default=1024),
+}
+BOTS_LISTING_SANDBOX_CANDLES = env.int("BOTS_LISTING_SANDBOX_CANDLES", default=120)
+BOTS_BACKTEST_MAX_CANDLES = env.int("BOTS_BACKTEST_MAX_CANDLES", default=2_000_000)
+BOTS_BACKTEST_MAX_STORED_TRADES = env.int("BOTS_BACKTEST_MAX_STORED_TRADES", default=5000)
