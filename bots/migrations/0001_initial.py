@@ -8,182 +8,459 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('exchanges', '0001_initial'),
-        ('tenancy', '0002_tenant_equivalent_quotes'),
-        ('trading', '0004_order_choice_labels'),
+        ("exchanges", "0001_initial"),
+        ("tenancy", "0002_tenant_equivalent_quotes"),
+        ("trading", "0004_order_choice_labels"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Bot',
+            name="Bot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('slug', models.SlugField(max_length=120)),
-                ('bot_type', models.CharField(choices=[('TECHNICAL', 'Technical'), ('ML', 'Machine learning'), ('DL', 'Deep learning'), ('LLM', 'LLM-assisted')], default='TECHNICAL', max_length=10, verbose_name='type')),
-                ('description', models.TextField(blank=True)),
-                ('version', models.CharField(default='1.0.0', max_length=40)),
-                ('builtin', models.CharField(blank=True, help_text='the SDK class it runs (sma_crossover, rsi, ...); empty: uploaded code', max_length=60)),
-                ('visibility', models.CharField(choices=[('private', 'Private'), ('published', 'Published')], default='private', max_length=10)),
-                ('review_status', models.CharField(choices=[('draft', 'Draft'), ('pending', 'Pending review'), ('approved', 'Approved'), ('rejected', 'Rejected')], default='draft', max_length=10)),
-                ('review_note', models.TextField(blank=True)),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('strategy_schema', models.JSONField(blank=True, default=dict, help_text='JSON Schema of the strategy config')),
-                ('execution_schema', models.JSONField(blank=True, default=dict, help_text='JSON Schema of the execution config')),
-                ('risk_schema', models.JSONField(blank=True, default=dict, help_text='JSON Schema of the risk config')),
-                ('backtest_summary', models.JSONField(blank=True, default=dict, help_text='figures of its latest finished backtest on the shipped sample')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('author', models.ForeignKey(blank=True, help_text="the tenant that wrote it; empty for the platform's built-in bots", null=True, on_delete=django.db.models.deletion.CASCADE, related_name='bots', to='tenancy.tenant')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120)),
+                ("slug", models.SlugField(max_length=120)),
+                (
+                    "bot_type",
+                    models.CharField(
+                        choices=[
+                            ("TECHNICAL", "Technical"),
+                            ("ML", "Machine learning"),
+                            ("DL", "Deep learning"),
+                            ("LLM", "LLM-assisted"),
+                        ],
+                        default="TECHNICAL",
+                        max_length=10,
+                        verbose_name="type",
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                ("version", models.CharField(default="1.0.0", max_length=40)),
+                (
+                    "builtin",
+                    models.CharField(
+                        blank=True,
+                        help_text="the SDK class it runs (sma_crossover, rsi, ...); empty: uploaded code",
+                        max_length=60,
+                    ),
+                ),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[("private", "Private"), ("published", "Published")], default="private", max_length=10
+                    ),
+                ),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("pending", "Pending review"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                ("review_note", models.TextField(blank=True)),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "strategy_schema",
+                    models.JSONField(blank=True, default=dict, help_text="JSON Schema of the strategy config"),
+                ),
+                (
+                    "execution_schema",
+                    models.JSONField(blank=True, default=dict, help_text="JSON Schema of the execution config"),
+                ),
+                ("risk_schema", models.JSONField(blank=True, default=dict, help_text="JSON Schema of the risk config")),
+                (
+                    "backtest_summary",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="figures of its latest finished backtest on the shipped sample",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="the tenant that wrote it; empty for the platform's built-in bots",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="bots",
+                        to="tenancy.tenant",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'id'],
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Backtest',
+            name="Backtest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('symbol', models.CharField(max_length=40)),
-                ('timeframe', models.CharField(default='1h', max_length=4)),
-                ('data', models.CharField(choices=[('sample', 'Shipped sample'), ('exchange', 'Fetched from an exchange'), ('csv', 'Uploaded CSV')], default='sample', max_length=10)),
-                ('start', models.DateTimeField(blank=True, null=True)),
-                ('end', models.DateTimeField(blank=True, null=True)),
-                ('csv_file', models.FileField(blank=True, null=True, upload_to='backtests/')),
-                ('strategy_config', models.JSONField(blank=True, default=dict)),
-                ('initial_capital', models.DecimalField(decimal_places=18, default=Decimal('10000'), max_digits=38)),
-                ('fee', models.DecimalField(decimal_places=6, default=Decimal('0.001'), help_text='per fill, 0.001 = 0.1 %', max_digits=8)),
-                ('slippage', models.DecimalField(decimal_places=6, default=Decimal('0'), max_digits=8)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('progress', models.PositiveSmallIntegerField(default=0, help_text='percent')),
-                ('error', models.TextField(blank=True)),
-                ('candles', models.PositiveIntegerField(default=0)),
-                ('path', models.CharField(blank=True, help_text='vectorized or candle by candle', max_length=12)),
-                ('figures', models.JSONField(blank=True, default=dict)),
-                ('equity_curve', models.JSONField(blank=True, default=list)),
-                ('trades', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('connection', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='exchanges.exchangeconnection')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant')),
-                ('bot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='backtests', to='bots.bot')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("symbol", models.CharField(max_length=40)),
+                ("timeframe", models.CharField(default="1h", max_length=4)),
+                (
+                    "data",
+                    models.CharField(
+                        choices=[
+                            ("sample", "Shipped sample"),
+                            ("exchange", "Fetched from an exchange"),
+                            ("csv", "Uploaded CSV"),
+                        ],
+                        default="sample",
+                        max_length=10,
+                    ),
+                ),
+                ("start", models.DateTimeField(blank=True, null=True)),
+                ("end", models.DateTimeField(blank=True, null=True)),
+                ("csv_file", models.FileField(blank=True, null=True, upload_to="backtests/")),
+                ("strategy_config", models.JSONField(blank=True, default=dict)),
+                ("initial_capital", models.DecimalField(decimal_places=18, default=Decimal("10000"), max_digits=38)),
+                (
+                    "fee",
+                    models.DecimalField(
+                        decimal_places=6, default=Decimal("0.001"), help_text="per fill, 0.001 = 0.1 %", max_digits=8
+                    ),
+                ),
+                ("slippage", models.DecimalField(decimal_places=6, default=Decimal("0"), max_digits=8)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("queued", "Queued"), ("running", "Running"), ("done", "Done"), ("failed", "Failed")],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("progress", models.PositiveSmallIntegerField(default=0, help_text="percent")),
+                ("error", models.TextField(blank=True)),
+                ("candles", models.PositiveIntegerField(default=0)),
+                ("path", models.CharField(blank=True, help_text="vectorized or candle by candle", max_length=12)),
+                ("figures", models.JSONField(blank=True, default=dict)),
+                ("equity_curve", models.JSONField(blank=True, default=list)),
+                ("trades", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="exchanges.exchangeconnection",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tenancy.tenant"
+                    ),
+                ),
+                (
+                    "bot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="backtests", to="bots.bot"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='BotFile',
+            name="BotFile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file_type', models.CharField(choices=[('CODE', 'Code'), ('MODEL', 'Model'), ('WEIGHTS', 'Weights'), ('CONFIG', 'Config'), ('DATA', 'Data')], max_length=10)),
-                ('framework', models.CharField(blank=True, choices=[('', 'None'), ('tensorflow', 'TensorFlow'), ('pytorch', 'PyTorch'), ('sklearn', 'scikit-learn'), ('xgboost', 'XGBoost'), ('lightgbm', 'LightGBM'), ('onnx', 'ONNX')], max_length=12)),
-                ('model_type', models.CharField(blank=True, help_text='e.g. classifier, regressor, LSTM', max_length=80)),
-                ('name', models.CharField(help_text="a name the bot's code loads it by", max_length=200)),
-                ('original_filename', models.CharField(blank=True, max_length=255)),
-                ('description', models.TextField(blank=True)),
-                ('file', models.FileField(max_length=255, upload_to=bots.models.catalog.bot_file_path)),
-                ('format', models.CharField(help_text='detected from the bytes: skops, onnx, python, json, csv', max_length=20)),
-                ('size', models.PositiveBigIntegerField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('bot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='files', to='bots.bot')),
-                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "file_type",
+                    models.CharField(
+                        choices=[
+                            ("CODE", "Code"),
+                            ("MODEL", "Model"),
+                            ("WEIGHTS", "Weights"),
+                            ("CONFIG", "Config"),
+                            ("DATA", "Data"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "framework",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "None"),
+                            ("tensorflow", "TensorFlow"),
+                            ("pytorch", "PyTorch"),
+                            ("sklearn", "scikit-learn"),
+                            ("xgboost", "XGBoost"),
+                            ("lightgbm", "LightGBM"),
+                            ("onnx", "ONNX"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "model_type",
+                    models.CharField(blank=True, help_text="e.g. classifier, regressor, LSTM", max_length=80),
+                ),
+                ("name", models.CharField(help_text="a name the bot's code loads it by", max_length=200)),
+                ("original_filename", models.CharField(blank=True, max_length=255)),
+                ("description", models.TextField(blank=True)),
+                ("file", models.FileField(max_length=255, upload_to=bots.models.catalog.bot_file_path)),
+                (
+                    "format",
+                    models.CharField(
+                        help_text="detected from the bytes: skops, onnx, python, json, csv", max_length=20
+                    ),
+                ),
+                ("size", models.PositiveBigIntegerField()),
+                ("sha256", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "bot",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="files", to="bots.bot"),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['bot', 'file_type', 'name'],
+                "ordering": ["bot", "file_type", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Subscription',
+            name="Subscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='instance name')),
-                ('routing', models.CharField(choices=[('explicit', 'The given connection'), ('priority', 'Priority order'), ('best_price', 'Best price')], default='explicit', max_length=12)),
-                ('symbol', models.CharField(max_length=40)),
-                ('timeframe', models.CharField(choices=[('1m', '1m'), ('5m', '5m'), ('15m', '15m'), ('30m', '30m'), ('1h', '1h'), ('4h', '4h'), ('1d', '1d')], default='1h', max_length=4)),
-                ('strategy_config', models.JSONField(blank=True, default=dict)),
-                ('execution_config', models.JSONField(blank=True, default=dict)),
-                ('risk_config', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('running', 'Running'), ('paused', 'Paused'), ('stopped', 'Stopped')], default='running', max_length=10)),
-                ('error', models.TextField(blank=True, help_text='why the platform stopped it')),
-                ('last_candle_at', models.BigIntegerField(blank=True, help_text='open time (ms) of the last candle evaluated: never evaluated twice', null=True)),
-                ('last_evaluated_at', models.DateTimeField(blank=True, null=True)),
-                ('last_action', models.CharField(blank=True, max_length=4)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('bot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='subscriptions', to='bots.bot')),
-                ('connection', models.ForeignKey(blank=True, help_text='where it trades and reads candles; empty: the routing policy chooses per order', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='subscriptions', to='exchanges.exchangeconnection')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120, verbose_name="instance name")),
+                (
+                    "routing",
+                    models.CharField(
+                        choices=[
+                            ("explicit", "The given connection"),
+                            ("priority", "Priority order"),
+                            ("best_price", "Best price"),
+                        ],
+                        default="explicit",
+                        max_length=12,
+                    ),
+                ),
+                ("symbol", models.CharField(max_length=40)),
+                (
+                    "timeframe",
+                    models.CharField(
+                        choices=[
+                            ("1m", "1m"),
+                            ("5m", "5m"),
+                            ("15m", "15m"),
+                            ("30m", "30m"),
+                            ("1h", "1h"),
+                            ("4h", "4h"),
+                            ("1d", "1d"),
+                        ],
+                        default="1h",
+                        max_length=4,
+                    ),
+                ),
+                ("strategy_config", models.JSONField(blank=True, default=dict)),
+                ("execution_config", models.JSONField(blank=True, default=dict)),
+                ("risk_config", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("running", "Running"), ("paused", "Paused"), ("stopped", "Stopped")],
+                        default="running",
+                        max_length=10,
+                    ),
+                ),
+                ("error", models.TextField(blank=True, help_text="why the platform stopped it")),
+                (
+                    "last_candle_at",
+                    models.BigIntegerField(
+                        blank=True,
+                        help_text="open time (ms) of the last candle evaluated: never evaluated twice",
+                        null=True,
+                    ),
+                ),
+                ("last_evaluated_at", models.DateTimeField(blank=True, null=True)),
+                ("last_action", models.CharField(blank=True, max_length=4)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "bot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="subscriptions", to="bots.bot"
+                    ),
+                ),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="where it trades and reads candles; empty: the routing policy chooses per order",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="subscriptions",
+                        to="exchanges.exchangeconnection",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tenancy.tenant"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='BotSignal',
+            name="BotSignal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('candle_at', models.BigIntegerField(help_text='open time (ms) of the candle the signal is for')),
-                ('action', models.CharField(max_length=4)),
-                ('price', models.DecimalField(blank=True, decimal_places=18, max_digits=38, null=True)),
-                ('reason', models.CharField(blank=True, max_length=500)),
-                ('outcome', models.CharField(choices=[('hold', 'Hold'), ('order', 'Order placed'), ('skipped', 'Skipped'), ('refused', 'Refused'), ('error', 'Error')], max_length=10)),
-                ('detail', models.CharField(blank=True, max_length=500)),
-                ('duration_ms', models.FloatField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('order', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='bot_signals', to='trading.order')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant')),
-                ('subscription', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='signals', to='bots.subscription')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("candle_at", models.BigIntegerField(help_text="open time (ms) of the candle the signal is for")),
+                ("action", models.CharField(max_length=4)),
+                ("price", models.DecimalField(blank=True, decimal_places=18, max_digits=38, null=True)),
+                ("reason", models.CharField(blank=True, max_length=500)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("hold", "Hold"),
+                            ("order", "Order placed"),
+                            ("skipped", "Skipped"),
+                            ("refused", "Refused"),
+                            ("error", "Error"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("detail", models.CharField(blank=True, max_length=500)),
+                ("duration_ms", models.FloatField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "order",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="bot_signals",
+                        to="trading.order",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tenancy.tenant"
+                    ),
+                ),
+                (
+                    "subscription",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="signals", to="bots.subscription"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-candle_at', '-id'],
+                "ordering": ["-candle_at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='bot',
-            index=models.Index(fields=['visibility', 'review_status'], name='bots_bot_visibil_28c46d_idx'),
+            model_name="bot",
+            index=models.Index(fields=["visibility", "review_status"], name="bots_bot_visibil_28c46d_idx"),
         ),
         migrations.AddConstraint(
-            model_name='bot',
-            constraint=models.UniqueConstraint(fields=('author', 'slug'), name='uniq_bot_slug_per_author'),
+            model_name="bot",
+            constraint=models.UniqueConstraint(fields=("author", "slug"), name="uniq_bot_slug_per_author"),
         ),
         migrations.AddConstraint(
-            model_name='bot',
-            constraint=models.UniqueConstraint(condition=models.Q(('author__isnull', True)), fields=('slug',), name='uniq_builtin_bot_slug'),
+            model_name="bot",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("author__isnull", True)), fields=("slug",), name="uniq_builtin_bot_slug"
+            ),
         ),
         migrations.AddIndex(
-            model_name='backtest',
-            index=models.Index(fields=['tenant', '-created_at'], name='bots_backte_tenant__449db8_idx'),
+            model_name="backtest",
+            index=models.Index(fields=["tenant", "-created_at"], name="bots_backte_tenant__449db8_idx"),
         ),
         migrations.AddConstraint(
-            model_name='botfile',
-            constraint=models.UniqueConstraint(fields=('bot', 'name'), name='uniq_bot_file_name'),
+            model_name="botfile",
+            constraint=models.UniqueConstraint(fields=("bot", "name"), name="uniq_bot_file_name"),
         ),
         migrations.AddIndex(
-            model_name='subscription',
-            index=models.Index(fields=['status', 'timeframe'], name='bots_subscr_status_7853b3_idx'),
+            model_name="subscription",
+            index=models.Index(fields=["status", "timeframe"], name="bots_subscr_status_7853b3_idx"),
         ),
         migrations.AddIndex(
-            model_name='subscription',
-            index=models.Index(fields=['tenant', 'status'], name='bots_subscr_tenant__2ac9ac_idx'),
+            model_name="subscription",
+            index=models.Index(fields=["tenant", "status"], name="bots_subscr_tenant__2ac9ac_idx"),
         ),
         migrations.AddIndex(
-            model_name='botsignal',
-            index=models.Index(fields=['tenant', '-created_at'], name='bots_botsig_tenant__e31d2b_idx'),
+            model_name="botsignal",
+            index=models.Index(fields=["tenant", "-created_at"], name="bots_botsig_tenant__e31d2b_idx"),
         ),
         migrations.AddConstraint(
-            model_name='botsignal',
-            constraint=models.UniqueConstraint(fields=('subscription', 'candle_at'), name='uniq_signal_per_candle'),
+            model_name="botsignal",
+            constraint=models.UniqueConstraint(fields=("subscription", "candle_at"), name="uniq_signal_per_candle"),
         ),
     ]

@@ -80,14 +80,17 @@ def candles_history(*, venue: Venue, symbol: str, timeframe: str, start_ms: int,
             f"That range is {expected:,} {timeframe} candles; at most {settings.BOTS_BACKTEST_MAX_CANDLES:,}."
         )
 
-    async def go():
-        adapter = await fetch.venue_adapter(venue)
-        rows: list[list] = []
+    # Page by page from sync code, so that ``progress`` may write to the database between pages.
+    rows: list[list] = []
+    try:
+        adapter = runtime.run(fetch.venue_adapter(venue), timeout=30)
         try:
-            listed, _ = await fetch.listed_symbol(adapter, [symbol])
+            listed, _ = runtime.run(fetch.listed_symbol(adapter, [symbol]), timeout=30)
             since = start_ms
             while since <= end_ms:
-                batch = await adapter.fetch_ohlcv(listed, timeframe=timeframe, since=since, limit=page)
+                batch = runtime.run(
+                    adapter.fetch_ohlcv(listed, timeframe=timeframe, since=since, limit=page), timeout=30
+                )
                 batch = [c for c in batch if start_ms <= c.timestamp <= end_ms]
                 if not batch:
                     break
@@ -97,11 +100,7 @@ def candles_history(*, venue: Venue, symbol: str, timeframe: str, start_ms: int,
                 if progress:
                     progress(min((since - start_ms) / max(end_ms - start_ms, 1), 1.0))
         finally:
-            await adapter.close()
-        return rows
-
-    try:
-        rows = runtime.run(go(), timeout=300)
+            runtime.run(adapter.close(), timeout=10)
     except ExchangeError as exc:
         raise CandlesUnavailable(f"{venue.exchange} gave no {timeframe} candles for {symbol}: {exc}") from None
     if not rows:

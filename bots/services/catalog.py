@@ -239,7 +239,8 @@ def bot_test(*, bot: Bot, strategy_config: dict | None = None) -> dict:
         config = config_validate(schema=bot.strategy_schema, config=strategy_config or {}, field="strategy_config")
         started = time.perf_counter()
         instance = bot_load(bot=bot, strategy_config=config)
-        action = instance.analyze_market(sample_candles("1h").tail(max(int(getattr(instance, "warmup", 0)), 1) + 250))
+        history = instance.required_history() if hasattr(instance, "required_history") else 300
+        action = instance.analyze_market(sample_candles("1h").tail(max(int(history), 1) * 2).reset_index(drop=True))
         report["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
     except ValidationError as exc:
         report["errors"] = [f"{k}: {m}" for k, ms in exc.message_dict.items() for m in ms]

@@ -164,10 +164,12 @@ def group_evaluate(*, venue: Venue, symbol: str, timeframe: str, candle_at: int,
             instances[sub.pk] = bot_load(bot=sub.bot, strategy_config=sub.strategy_config or {})
         except BotUnavailable as exc:
             failed[sub.pk] = str(exc)
-    warmup = max([int(getattr(i, "warmup", 0) or 0) for i in instances.values()] + [0])
+    # The history the bots need (EMA-based ones want more than their warm-up), within what
+    # one request to an exchange returns.
+    needed = max([_history(i) for i in instances.values()] + [0])
     try:
-        candles = candles_fetch(venue=venue, symbol=symbol, timeframe=timeframe,
-                                limit=max(settings.BOTS_CANDLES_LIMIT, warmup + 50))  # fmt: skip
+        limit = min(max(settings.BOTS_CANDLES_LIMIT, needed), settings.BOTS_CANDLES_MAX)
+        candles = candles_fetch(venue=venue, symbol=symbol, timeframe=timeframe, limit=limit)
     except CandlesUnavailable as exc:
         now = timezone.now()
         BotSignal.objects.bulk_create(
@@ -212,6 +214,13 @@ def group_evaluate(*, venue: Venue, symbol: str, timeframe: str, candle_at: int,
     for kind, ids in by_kind.items():
         Subscription.objects.filter(pk__in=ids).update(last_action=kind)
     return dict(counts)
+
+
+def _history(instance) -> int:
+    try:
+        return int(instance.required_history())
+    except (AttributeError, TypeError, ValueError):
+        return int(getattr(instance, "warmup", 0) or 0)
 
 
 def _price(action):

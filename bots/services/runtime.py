@@ -57,6 +57,10 @@ class SandboxedBot:
         self.code = code
         self.model_files = model_files
         self.warmup = int(config.get("warmup") or settings.BOTS_SANDBOX_WINDOW)
+        self.lookback = self.warmup
+
+    def required_history(self) -> int:
+        return self.warmup
 
     def feature_key(self) -> tuple:
         return ("sandbox", self.bot_id, self.version, json.dumps(self.config, sort_keys=True, default=str))

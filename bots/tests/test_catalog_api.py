@@ -38,8 +38,8 @@ class Payload:
         return (open, (self.marker, "w"))
 
 
-def upload(client, bot, data: bytes, name: str, **fields):
-    body = {"file": SimpleUploadedFile(name, data), "file_type": "MODEL", "framework": "sklearn"} | fields
+def upload(client, bot, data: bytes, filename: str, **fields):
+    body = {"file": SimpleUploadedFile(filename, data), "file_type": "MODEL", "framework": "sklearn"} | fields
     return client.post(f"/api/v1/bots/{bot.pk}/upload-file/", body, format="multipart")
 
 
