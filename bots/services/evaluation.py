@@ -10,6 +10,7 @@ order per signal at most.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import defaultdict
@@ -18,7 +19,8 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from django.conf import settings
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -26,7 +28,7 @@ from bots.models import BotSignal, SignalOutcome, Subscription, SubscriptionStat
 from bots.models.subscriptions import TIMEFRAMES
 from bots.services.candles import CandlesUnavailable, candles_fetch, last_closed_open
 from bots.services.runtime import BotUnavailable, bot_load, feature_key
-from bots.services.signals import signal_act
+from bots.services.signals import book_for, decide, signal_act
 from exchanges.models import ExchangeConnection
 from trading.market.venues import Venue
 
@@ -106,16 +108,37 @@ def subscriptions_due(*, now_ms: int | None = None) -> list[Group]:
     return list(groups.values())
 
 
+_CLAIM_SQL = """
+    UPDATE bots_subscription SET last_candle_at = %s, last_evaluated_at = %s
+    WHERE id = ANY(%s) AND status = %s AND (last_candle_at IS NULL OR last_candle_at < %s)
+    RETURNING id
+"""
+
+
 def _claim(subscription_ids: list[int], candle_at: int) -> list[Subscription]:
-    with transaction.atomic():
-        claimable = (
-            Subscription.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=subscription_ids, status=SubscriptionStatus.RUNNING)
-            .filter(Q(last_candle_at__isnull=True) | Q(last_candle_at__lt=candle_at))
-        )
-        ids = list(claimable.values_list("pk", flat=True))
-        Subscription.objects.filter(pk__in=ids).update(last_candle_at=candle_at, last_evaluated_at=timezone.now())
-    return list(Subscription.objects.filter(pk__in=ids).select_related("bot", "connection", "tenant", "created_by"))
+    """Take the subscriptions for this candle: one statement on PostgreSQL (the row locks of
+    the UPDATE make a concurrent claim wait and then skip them), a locked read elsewhere."""
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_CLAIM_SQL, [candle_at, now, list(subscription_ids), SubscriptionStatus.RUNNING, candle_at])
+            ids = [row[0] for row in cursor.fetchall()]
+    else:
+        with transaction.atomic():
+            claimable = (
+                Subscription.objects.select_for_update()
+                .filter(pk__in=subscription_ids, status=SubscriptionStatus.RUNNING)
+                .filter(Q(last_candle_at__isnull=True) | Q(last_candle_at__lt=candle_at))
+            )
+            ids = list(claimable.values_list("pk", flat=True))
+            Subscription.objects.filter(pk__in=ids).update(last_candle_at=candle_at, last_evaluated_at=now)
+    if not ids:
+        return []
+    return list(
+        Subscription.objects.filter(pk__in=ids)
+        .select_related("bot", "connection", "tenant", "created_by")
+        .prefetch_related("bot__files")
+    )
 
 
 def subscription_fail(*, subscription: Subscription, error: str) -> None:
@@ -151,7 +174,6 @@ def _evaluate(instance, candles) -> _Outcome:
 
 def group_evaluate(*, venue: Venue, symbol: str, timeframe: str, candle_at: int, subscription_ids: list[int]) -> dict:
     """One candle for a group of subscriptions; returns counts of what happened."""
-    from bots.services.events import signal_publish
 
     subscriptions = _claim(subscription_ids, candle_at)
     counts: dict[str, int] = defaultdict(int)
@@ -159,11 +181,17 @@ def group_evaluate(*, venue: Venue, symbol: str, timeframe: str, candle_at: int,
         return dict(counts)
     instances: dict[int, object] = {}
     failed: dict[int, str] = {}
+    loaded: dict[tuple, object] = {}  # one instance per bot and config, however many subscribe
     for sub in subscriptions:
+        key = (sub.bot_id, json.dumps(sub.strategy_config or {}, sort_keys=True, default=str))
         try:
-            instances[sub.pk] = bot_load(bot=sub.bot, strategy_config=sub.strategy_config or {})
+            if key not in loaded:
+                loaded[key] = bot_load(bot=sub.bot, strategy_config=sub.strategy_config or {})
+            instances[sub.pk] = loaded[key]
         except BotUnavailable as exc:
             failed[sub.pk] = str(exc)
+        except Exception as exc:  # a config the bot refuses, a model that breaks: this one stops, not the group
+            failed[sub.pk] = f"The bot could not start: {type(exc).__name__}: {exc}"[:2000]
     # The history the bots need (EMA-based ones want more than their warm-up), within what
     # one request to an exchange returns.
     needed = max([_history(i) for i in instances.values()] + [0])
@@ -183,6 +211,7 @@ def group_evaluate(*, venue: Venue, symbol: str, timeframe: str, candle_at: int,
     computed: dict[tuple, _Outcome] = {}  # one evaluation per distinct bot and config
     holds: list[BotSignal] = []
     by_kind: dict[str, list[int]] = defaultdict(list)
+    actionable: list[tuple[Subscription, object, float]] = []
     for sub in subscriptions:
         if sub.pk in failed:
             _record_error(sub, candle_at, failed[sub.pk])
@@ -204,16 +233,37 @@ def group_evaluate(*, venue: Venue, symbol: str, timeframe: str, candle_at: int,
                                    price=_price(action), reason=(action.reason or "")[:500], outcome=SignalOutcome.HOLD,
                                    duration_ms=outcome.duration_ms))  # fmt: skip
             continue
-        signal = signal_act(subscription=sub, action=action, candle_at=candle_at, duration_ms=outcome.duration_ms)
-        if signal is not None:
-            counts[signal.outcome] += 1
-            signal_publish(signal=signal, subscription=sub)
+        actionable.append((sub, action, outcome.duration_ms))
+    _act(actionable, candle_at, holds, counts)
     if holds:
         BotSignal.objects.bulk_create(holds, ignore_conflicts=True)
-        counts["hold"] += len(holds)
+        counts["hold"] += sum(1 for h in holds if h.outcome == SignalOutcome.HOLD)
     for kind, ids in by_kind.items():
         Subscription.objects.filter(pk__in=ids).update(last_action=kind)
     return dict(counts)
+
+
+def _act(actionable: list, candle_at: int, holds: list[BotSignal], counts: dict) -> None:
+    """BUY and SELL signals: decided together from one read of what the group holds; only
+    those that become orders are handled one by one (each in its own transaction)."""
+    from bots.services.events import signal_publish
+
+    book = book_for(sub.pk for sub, _, _ in actionable)
+    for sub, action, duration_ms in actionable:
+        try:
+            fields, why_not = decide(sub, action, book)
+        except ValidationError:
+            fields, why_not = {}, ""  # signal_act records the refusal with its field
+        if fields is None:  # nothing to do: recorded with the holds, in one insert
+            holds.append(BotSignal(tenant_id=sub.tenant_id, subscription=sub, candle_at=candle_at, action=action.kind,
+                                   price=_price(action), reason=(action.reason or "")[:500],
+                                   outcome=SignalOutcome.SKIPPED, detail=why_not, duration_ms=duration_ms))  # fmt: skip
+            counts["skipped"] += 1
+            continue
+        signal = signal_act(subscription=sub, action=action, candle_at=candle_at, duration_ms=duration_ms, book=book)
+        if signal is not None:
+            counts[signal.outcome] += 1
+            signal_publish(signal=signal, subscription=sub)
 
 
 def _history(instance) -> int:

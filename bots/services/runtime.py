@@ -30,20 +30,20 @@ def builtin_registry() -> dict[str, type]:
     return {**REGISTRY, "ml_example": MlExampleBot}
 
 
+def _model_files(bot: Bot) -> list:
+    # .all() so that a prefetch (bot__files) serves every subscription of a group
+    return [f for f in bot.files.all() if f.file_type in (FileType.MODEL, FileType.WEIGHTS)]
+
+
 def _models_for(bot: Bot) -> dict[str, object]:
     from bots.safety.models import ModelLoadError, UnsafeModel, load_model
 
     loaded = {}
-    for file in bot.files.filter(file_type__in=[FileType.MODEL, FileType.WEIGHTS]):
+    for file in _model_files(bot):
         try:
             loaded[file.name] = load_model(framework=file.framework, data=file.read())
         except (UnsafeModel, ModelLoadError) as exc:
             raise BotUnavailable(f"Model file {file.name!r} does not load: {exc}") from None
-    if bot.builtin == "ml_example" and "model" not in loaded:
-        from bots.examples_ml.bot import ml_example_model_bytes
-        from bots.safety.models import load_skops
-
-        loaded["model"] = load_skops(ml_example_model_bytes())
     return loaded
 
 
@@ -94,10 +94,11 @@ def bot_load(*, bot: Bot, strategy_config: dict):
         if models:
             instance.load_models(models)
         return instance
-    code_file = bot.files.filter(file_type=FileType.CODE).order_by("-created_at").first()
-    if code_file is None:
+    code_files = sorted((f for f in bot.files.all() if f.file_type == FileType.CODE), key=lambda f: f.created_at)
+    if not code_files:
         raise BotUnavailable("Upload the bot's CODE file first (a Python file with one CustomBot subclass).")
-    model_files = {f.name: f.read() for f in bot.files.filter(file_type__in=[FileType.MODEL, FileType.WEIGHTS])}
+    code_file = code_files[-1]
+    model_files = {f.name: f.read() for f in _model_files(bot)}
     return SandboxedBot(bot=bot, config=strategy_config, code=code_file.read().decode(), model_files=model_files)
 
 

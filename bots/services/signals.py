@@ -4,6 +4,7 @@ why not. Every signal is recorded with its outcome, once per subscription and ca
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -33,10 +34,35 @@ def subscription_fills(subscription: Subscription):
     ).distinct()
 
 
+@dataclass
+class Book:
+    """What a set of subscriptions holds (base amount of their own fills) and which of their
+    orders are still working: read in three queries for a whole group, not per subscription."""
+
+    holding: dict[int, Decimal] = field(default_factory=dict)
+    working: set[tuple[int, str]] = field(default_factory=set)  # (subscription, "entry-buy" / "exit-sell")
+
+
+def book_for(subscription_ids) -> Book:
+    book = Book()
+    ids = list(subscription_ids)
+    if not ids:
+        return book
+    for path in ("order__bot_signals__subscription_id", "order__parent__bot_signals__subscription_id"):
+        rows = Trade.objects.filter(**{f"{path}__in": ids}).values(path, "side").annotate(total=Sum("amount"))
+        for row in rows.order_by():
+            sign = 1 if row["side"] == "buy" else -1
+            sub = row[path]
+            book.holding[sub] = book.holding.get(sub, Decimal(0)) + sign * row["total"]
+    working = Order.objects.filter(bot_signals__subscription_id__in=ids, status__in=WORKING, parent__isnull=True)
+    for sub, side in working.values_list("bot_signals__subscription_id", "side").order_by():
+        book.working.add((sub, side))
+    return book
+
+
 def subscription_holding(subscription: Subscription) -> Decimal:
     """Base amount the subscription's own fills hold (long only)."""
-    sums = dict(subscription_fills(subscription).values_list("side").annotate(total=Sum("amount")))
-    return (sums.get("buy") or Decimal(0)) - (sums.get("sell") or Decimal(0))
+    return book_for([subscription.pk]).holding.get(subscription.pk, Decimal(0))
 
 
 def _decimal(value, field: str) -> Decimal | None:
@@ -74,27 +100,29 @@ def _protection(subscription: Subscription, price: Decimal) -> dict:
     return out
 
 
-def _order_intent(subscription: Subscription, action) -> tuple[dict | None, str]:
+def decide(subscription: Subscription, action, book: Book) -> tuple[dict | None, str]:
     """The order a BUY/SELL asks for, or why there is none."""
     price = Decimal(str(action.price)) if action.price else None
+    holding = book.holding.get(subscription.pk, Decimal(0))
     if action.kind == "BUY":
-        if subscription_orders(subscription).filter(side="buy", status__in=WORKING, parent__isnull=True).exists():
+        if (subscription.pk, "buy") in book.working:
             return None, "an entry order is still working"
-        if subscription_holding(subscription) > 0:
+        if holding > 0:
             return None, "already long"
         if price is None:
             return None, "the bot gave no price to size the order with"
         return {"symbol": subscription.symbol, "side": "buy", "type": "market",
                 "amount": _buy_amount(subscription, price), **_protection(subscription, price)}, ""  # fmt: skip
-    holding = subscription_holding(subscription)
     if holding <= 0:
         return None, "nothing to sell (flat)"
-    if subscription_orders(subscription).filter(side="sell", status__in=WORKING, purpose="entry").exists():
+    if (subscription.pk, "sell") in book.working:
         return None, "an exit order is still working"
     return {"symbol": subscription.symbol, "side": "sell", "type": "market", "amount": holding}, ""
 
 
-def signal_act(*, subscription: Subscription, action, candle_at: int, duration_ms: float = 0) -> BotSignal | None:
+def signal_act(
+    *, subscription: Subscription, action, candle_at: int, duration_ms: float = 0, book: Book | None = None
+) -> BotSignal | None:
     """Record the signal and act on it; None when this candle was already handled."""
     reason = (action.reason or "")[:500]
     price = Decimal(str(action.price)) if action.price is not None else None
@@ -109,7 +137,7 @@ def signal_act(*, subscription: Subscription, action, candle_at: int, duration_m
         if action.kind == "HOLD":
             return signal
         try:
-            fields, why_not = _order_intent(subscription, action)
+            fields, why_not = decide(subscription, action, book or book_for([subscription.pk]))
             if fields is None:
                 signal.outcome, signal.detail = SignalOutcome.SKIPPED, why_not
             else:

@@ -162,6 +162,44 @@ class TestEvaluation:
         sub.refresh_from_db()
         assert sub.last_action == "BUY" and sub.last_candle_at == signal.candle_at
 
+    def test_buy_then_sell_what_its_own_fills_hold_and_skip_what_makes_no_sense(
+        self, tenant, binance, exchange_simulator, django_capture_on_commit_callbacks
+    ):
+        from bots.sdk import Action
+        from bots.services.signals import signal_act
+
+        sub = SubscriptionFactory(connection=binance, execution_config={"order_amount": "650"})
+        price = float(exchange_simulator.price("BTC/USDT", exchange="binance"))
+        sell_first = signal_act(subscription=sub, action=Action.sell(price, "cross down"), candle_at=1)
+        assert sell_first.outcome == "skipped" and sell_first.detail == "nothing to sell (flat)"
+        with django_capture_on_commit_callbacks():
+            buy = signal_act(subscription=sub, action=Action.buy(price, "cross up"), candle_at=2)
+        assert buy.outcome == "order"
+        assert signal_act(subscription=sub, action=Action.buy(price, "again"), candle_at=3).detail == (
+            "an entry order is still working"
+        )
+        execution.order_send(order_id=buy.order_id)
+        buy.order.refresh_from_db()
+        assert buy.order.status == "filled" and buy.order.filled == Decimal("650") / Decimal(str(price))
+        assert signal_act(subscription=sub, action=Action.buy(price, "again"), candle_at=4).detail == "already long"
+        with django_capture_on_commit_callbacks():
+            sell = signal_act(subscription=sub, action=Action.sell(price, "cross down"), candle_at=5)
+        assert sell.outcome == "order" and sell.order.side == "sell" and sell.order.amount == buy.order.filled
+        execution.order_send(order_id=sell.order_id)
+        figures = subscription_performance(subscription=sub)
+        assert figures["total_trades"] == 1 and figures["open_position"] == 0
+        assert len(exchange_simulator.orders("binance")) == 2
+
+    def test_a_refused_order_is_recorded_with_the_reason(self, tenant, exchange_simulator):
+        from bots.sdk import Action
+        from bots.services.signals import signal_act
+
+        poor = simulator_connection(exchange_simulator, tenant, balances={"USDT": 10})
+        sub = SubscriptionFactory(connection=poor, execution_config={"order_amount": "5000"})
+        signal = signal_act(subscription=sub, action=Action.buy(65000.0, "cross up"), candle_at=1)
+        assert signal.outcome == "refused" and "10 USDT free" in signal.detail, signal.detail
+        assert Order.objects.count() == 0
+
     def test_a_group_fetches_candles_once_for_every_subscription(self, tenant, other_tenant, binance,
                                                                   exchange_simulator):  # fmt: skip
         other = simulator_connection(exchange_simulator, other_tenant)
