@@ -151,6 +151,7 @@ class TradingSettingsAdmin(TenantScopedAdmin):
     list_display = ("tenant", "kill_switch", "kill_switch_reason", "quote_currency", "max_position_notional",
                     "max_order_notional", "updated_at")  # fmt: skip
     list_filter = ("kill_switch",)
+    search_fields = ("tenant__name", "kill_switch_reason")
     actions = ["halt", "resume"]
 
     @admin.action(description="Halt trading", permissions=["change"])

@@ -9,9 +9,39 @@ forms are scoped the same way, so a staff user cannot point a row at another ten
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.utils import get_fields_from_path
+from django.db import models
 
 from tenancy.models import Role, Tenant, role_at_least
 from tenancy.scoping import scoped
+
+
+class ScopedAllValuesFieldListFilter(admin.AllValuesFieldListFilter):
+    """Values of a field across a relation (``connection__exchange``), taken from the rows the
+    admin shows: Django's own filter reads them from every row of the related model."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        rows = model_admin.get_queryset(request).order_by(field_path)
+        self.lookup_choices = rows.values_list(field_path, flat=True).distinct()
+
+
+def scoped_list_filter(model, item):
+    """A list filter whose choices come from the admin's (tenant-scoped) rows only.
+
+    Django lists every row of a related model as a filter choice (the names of other
+    tenants' connections, bots, users): relations become RelatedOnlyFieldListFilter, plain
+    values across a relation ScopedAllValuesFieldListFilter. Filters given with their own
+    class are left as they are.
+    """
+    if not isinstance(item, str):
+        return item
+    field = get_fields_from_path(model, item)[-1]
+    if field.is_relation:
+        return (item, admin.RelatedOnlyFieldListFilter)
+    if "__" in item and not field.choices and not isinstance(field, models.BooleanField):
+        return (item, ScopedAllValuesFieldListFilter)
+    return item
 
 
 class TenantScopedAdmin(admin.ModelAdmin):
@@ -31,11 +61,18 @@ class TenantScopedAdmin(admin.ModelAdmin):
             kwargs["queryset"] = scoped(related, tenant=getattr(request, "tenant", None))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        related = db_field.remote_field.model
+        if not request.user.is_superuser and (related is Tenant or hasattr(related, "tenant_field")):
+            kwargs["queryset"] = scoped(related, tenant=getattr(request, "tenant", None))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
     def get_list_filter(self, request):
         filters = super().get_list_filter(request)
         if request.user.is_superuser:
             return filters
-        return [f for f in filters if f != "tenant"]  # one tenant only: the filter is noise
+        # One tenant only: the tenant filter is noise; the others offer this tenant's values only.
+        return [scoped_list_filter(self.model, f) for f in filters if f != "tenant"]
 
     # --- which rights -----------------------------------------------------------------
     def _role_allows(self, request, minimum: str) -> bool:

@@ -109,3 +109,40 @@ def test_api_tokens_are_masked_in_the_admin(client, superuser, owner, api):
     assert "olivia" in page
     assert key not in page
     assert key[-4:] in page
+
+
+@pytest.fixture
+def staff_admin(tenant):
+    user = UserFactory(username="ada", is_staff=True)
+    MembershipFactory(tenant=tenant, user=user, role=Role.ADMIN)
+    return user
+
+
+def test_an_admin_cannot_make_anyone_owner(client, staff_admin, tenant):
+    client.force_login(staff_admin)
+    mine = Membership.objects.get(user=staff_admin)
+    response = client.post(f"/admin/tenancy/membership/{mine.pk}/change/", {"role": "owner"})
+    assert response.status_code == 200 and "Only a tenant owner or above may grant the owner role" in (
+        response.content.decode()
+    )
+    mine.refresh_from_db()
+    assert mine.role == Role.ADMIN
+    newbie = UserFactory(username="newbie")
+    client.post("/admin/tenancy/membership/add/", {"tenant": tenant.pk, "user": newbie.pk, "role": "owner"})
+    assert not Membership.objects.filter(user=newbie).exists()
+    client.post("/admin/tenancy/membership/add/", {"tenant": tenant.pk, "user": newbie.pk, "role": "trader"})
+    assert Membership.objects.get(user=newbie).role == Role.TRADER
+
+
+def test_the_last_owner_stays(client, staff_owner, staff_admin):
+    client.force_login(staff_owner)
+    own = Membership.objects.get(user=staff_owner)
+    response = client.post(f"/admin/tenancy/membership/{own.pk}/change/", {"role": "viewer"})
+    assert "A tenant keeps at least one owner." in response.content.decode()
+    assert client.post(f"/admin/tenancy/membership/{own.pk}/delete/", {"post": "yes"}).status_code == 403
+    client.force_login(staff_admin)
+    client.post(
+        "/admin/tenancy/membership/", {"action": "delete_selected", "_selected_action": [own.pk], "post": "yes"}
+    )
+    own.refresh_from_db()
+    assert own.role == Role.OWNER
