@@ -7,7 +7,7 @@ from rest_framework.authtoken.admin import TokenAdmin as DrfTokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
 from tenancy.admin_mixins import TenantScopedAdmin, mask
-from tenancy.models import Membership, Role, Tenant
+from tenancy.models import ApiToken, Membership, Role, Tenant
 from tenancy.services import membership_add, membership_change_role, membership_remove, tenant_set_active
 
 admin.site.site_header = "Trading platform administration"
@@ -160,7 +160,7 @@ class MembershipAdmin(TenantScopedAdmin):
 admin.site.unregister(TokenProxy)
 
 
-@admin.register(TokenProxy)
+@admin.register(ApiToken)
 class TokenAdmin(DrfTokenAdmin):
     list_display = ("masked_key", "user", "created")
     fields = ("user",)

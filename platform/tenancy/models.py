@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from rest_framework.authtoken.models import TokenProxy
 
 
 class Region(models.TextChoices):
@@ -81,3 +82,15 @@ class TenantOwnedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class ApiToken(TokenProxy):
+    """DRF's token as the admin shows it: a token is a password, so its name is masked
+    (change and delete pages, messages and the admin log use ``str``)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.user} ••••••••{self.key[-4:]}" if self.key else f"{self.user} (new token)"

@@ -105,10 +105,19 @@ def test_api_tokens_are_masked_in_the_admin(client, superuser, owner, api):
     api(owner)  # creates the token
     key = Token.objects.get(user=owner).key
     client.force_login(superuser)
-    page = client.get("/admin/authtoken/tokenproxy/").content.decode()
+    page = client.get("/admin/tenancy/apitoken/").content.decode()
     assert "olivia" in page
     assert key not in page
     assert key[-4:] in page
+    for url in (f"/admin/tenancy/apitoken/{owner.pk}/change/", f"/admin/tenancy/apitoken/{owner.pk}/delete/",
+                f"/admin/tenancy/apitoken/{owner.pk}/history/"):  # fmt: skip
+        response = client.get(url)
+        assert response.status_code == 200 and key not in response.content.decode(), url
+    client.post(f"/admin/tenancy/apitoken/{owner.pk}/delete/", {"post": "yes"})
+    from django.contrib.admin.models import LogEntry
+
+    assert not Token.objects.filter(user=owner).exists()
+    assert LogEntry.objects.exists() and not LogEntry.objects.filter(object_repr__contains=key).exists()
 
 
 @pytest.fixture
