@@ -200,6 +200,21 @@ class TestEvaluation:
         assert signal.outcome == "refused" and "10 USDT free" in signal.detail, signal.detail
         assert Order.objects.count() == 0
 
+    def test_a_subscription_without_a_connection_trades_where_routing_sends_it(
+        self, tenant, owner, binance, django_capture_on_commit_callbacks
+    ):
+        from bots.services import subscriptions
+
+        sub = subscriptions.subscription_create(
+            tenant=tenant, user=owner, bot=code_bot(tenant, ALWAYS_BUY), name="routed", symbol="BTC/USDT",
+            routing="priority", execution_config={"order_amount": "100"},
+        )  # fmt: skip
+        assert sub.connection is None and sub.routing == "priority"
+        with django_capture_on_commit_callbacks():
+            assert evaluate_all() == {"order": 1}
+        order = BotSignal.objects.get(subscription=sub).order
+        assert order.connection == binance and order.routing == "priority"
+
     def test_a_group_fetches_candles_once_for_every_subscription(self, tenant, other_tenant, binance,
                                                                   exchange_simulator):  # fmt: skip
         other = simulator_connection(exchange_simulator, other_tenant)
