@@ -153,6 +153,21 @@ with psycopg.connect(sys.argv[1], dbname="postgres", autocommit=True) as conn:
 PYEOF
 }
 
+# Debian's chromium for the browser tests (Playwright drives it: no browser download). Installed
+# with apt-get when it is missing and we may (root, or sudo without a password); otherwise the
+# browser tests skip and say why.
+ensure_chromium() {
+  local path
+  for path in "${CHROMIUM_PATH:-}" /usr/bin/chromium /usr/bin/chromium-browser; do
+    [ -n "$path" ] && [ -x "$path" ] && return 0
+  done
+  if [ "$(id -u)" = 0 ] || sudo -n true 2>/dev/null; then
+    apt_install chromium || say "Installing chromium failed: the browser tests will be skipped"
+  else
+    say "No chromium, and no root or sudo to install it: the browser tests will be skipped"
+  fi
+}
+
 stop_started_services() {
   if [ -n "${STARTED_REDIS_PIDFILE:-}" ] && [ -f "$STARTED_REDIS_PIDFILE" ]; then
     kill "$(cat "$STARTED_REDIS_PIDFILE")" 2>/dev/null || true

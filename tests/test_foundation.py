@@ -93,7 +93,7 @@ class TestSettings:
     def test_redis_url_feeds_broker_channel_layer_and_cache(self):
         code = SETTINGS_PROBE.replace(
             "print(s.DATABASES['default']['ENGINE'])",
-            "print(s.CELERY_BROKER_URL, s.CHANNEL_LAYERS['default']['CONFIG']['hosts'][0],"
+            "print(s.CELERY_BROKER_URL, s.CHANNEL_LAYERS['default']['CONFIG']['hosts'][0]['address'],"
             " s.CACHES['default']['LOCATION'])",
         )
         result = run_python(code, DJANGO_SETTINGS_MODULE="config.settings.local", REDIS_URL="redis://127.0.0.1:6390/3")

@@ -4,4 +4,9 @@ from dashboard import views
 
 app_name = "dashboard"
 
-urlpatterns = [path("", views.home, name="home")]
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("prices/", views.prices, name="prices"),
+    path("orders/", views.orders, name="orders"),
+    path("bots/", views.bots, name="bots"),
+]

@@ -4,7 +4,9 @@ platform (Redis pub/sub, read with ``subscribe_to_price_updates`` /
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 
 from channels.layers import get_channel_layer
@@ -22,16 +24,37 @@ def _channel(name: str) -> str:
     return key("events", name)
 
 
+#: a price group hears an unchanged ticker again after this many seconds (its age moves on)
+PRICE_KEEPALIVE_SECONDS = 5.0
+#: (venue key, symbol) -> ((price, bid, ask), when last sent to its group), in this process only:
+#: another poller process that polls the venue next sends once more, which is harmless
+_last_sent: dict[tuple[str, str], tuple[tuple, float]] = {}
+
+
+def _changed(venue: Venue, symbol: str, ticker: Ticker, now: float) -> bool:
+    quote = (ticker.price, ticker.bid, ticker.ask)
+    last = _last_sent.get((venue.key, symbol))
+    if last is not None and last[0] == quote and now - last[1] < PRICE_KEEPALIVE_SECONDS:
+        return False
+    _last_sent[(venue.key, symbol)] = (quote, now)
+    return True
+
+
 async def prices_publish(venue: Venue, tickers: dict[str, Ticker], fetched_at: float) -> None:
-    """One event per symbol to its shared group, and one batch to platform subscribers."""
+    """Each changed ticker to its shared group (dashboards), every poll's batch to platform
+    subscribers; all sends at once, so a poll waits for one Redis round trip, not one per symbol."""
     layer = get_channel_layer()
-    batch = []
+    batch, sends = [], []
+    now = time.monotonic()
     for symbol, ticker in tickers.items():
         data = json.loads(ticker_to_json(ticker, fetched_at)) | {"venue": venue.key}
         batch.append(data)
-        await layer.group_send(price_group(venue, symbol), {"type": "dashboard.event", "event": "price", "data": data})
+        if _changed(venue, symbol, ticker, now):
+            message = {"type": "dashboard.event", "event": "price", "data": data}
+            sends.append(layer.group_send(price_group(venue, symbol), message))
     if batch:
-        await async_client().publish(_channel(PRICES), json.dumps({"venue": venue.as_dict(), "tickers": batch}))
+        sends.append(async_client().publish(_channel(PRICES), json.dumps({"venue": venue.as_dict(), "tickers": batch})))
+    await asyncio.gather(*sends)
 
 
 async def _subscribe(channel: str) -> AsyncIterator[dict]:

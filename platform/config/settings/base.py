@@ -108,7 +108,9 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [REDIS_URL],
+            # redis-py 8 reads with a 5 s socket timeout by default: the layer's blocking receive
+            # (BZPOPMIN, 5 s) would fail on every idle socket and daphne would drop it.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
             "prefix": env.str("CHANNEL_LAYER_PREFIX", default="asgi"),
         },
     }
@@ -147,8 +149,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_SEND_SENT_EVENT = True
-CELERY_WORKER_SEND_TASK_EVENTS = True
+# Task events (sent, received, started, succeeded) are for monitors such as Flower; nothing
+# in the platform reads them, and each is a Redis PUBLISH plus its payload on every task (four
+# per order). Off unless asked for: a monitor turns the workers' events on at runtime
+# (`celery control enable_events`, which Flower does), or set these to true.
+CELERY_TASK_SEND_SENT_EVENT = env.bool("CELERY_TASK_SEND_SENT_EVENT", default=False)
+CELERY_WORKER_SEND_TASK_EVENTS = env.bool("CELERY_WORKER_SEND_TASK_EVENTS", default=False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Keep Django's LOGGING (and its secret-redacting filter) in the worker too.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -194,6 +200,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "trading.models.orders.OrderStatus",
         "ConnectionStatusEnum": "exchanges.models.ConnectionStatus",
+        "OrderTypeEnum": "exchanges.choices.OrderType",
+        "BotTypeEnum": "bots.models.catalog.BotType",
+        "SubscriptionStatusEnum": "bots.models.subscriptions.SubscriptionStatus",
+        "BacktestStatusEnum": "bots.models.backtests.BacktestStatus",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
@@ -286,7 +296,8 @@ PROTECTION_EXCHANGE_SIDE = env.bool("PROTECTION_EXCHANGE_SIDE", default=True)
 BOTS_EVALUATE_INTERVAL = env.float("BOTS_EVALUATE_INTERVAL", default=10.0)  # seconds, beat
 BOTS_EVALUATE_EXPIRES = env.float("BOTS_EVALUATE_EXPIRES", default=300.0)  # a group task older than this is dropped
 BOTS_GROUP_CHUNK = env.int("BOTS_GROUP_CHUNK", default=500)  # subscriptions per group task
-BOTS_CANDLES_LIMIT = env.int("BOTS_CANDLES_LIMIT", default=300)  # closed candles a bot sees
+BOTS_CANDLES_LIMIT = env.int("BOTS_CANDLES_LIMIT", default=300)  # closed candles a bot sees, at least
+BOTS_CANDLES_MAX = env.int("BOTS_CANDLES_MAX", default=1000)  # at most (one request; Binance's cap)
 BOTS_SLOW_MS = env.int("BOTS_SLOW_MS", default=5000)  # a bot slower than this on one candle is stopped
 BOTS_UPLOAD_MAX_BYTES = env.int("BOTS_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
 BOTS_SANDBOX_WINDOW = env.int("BOTS_SANDBOX_WINDOW", default=300)  # candles sent to uploaded code
@@ -294,6 +305,9 @@ BOTS_SANDBOX_LIMITS = {
     "cpu_seconds": env.int("BOTS_SANDBOX_CPU_SECONDS", default=2),
     "wall_seconds": env.float("BOTS_SANDBOX_WALL_SECONDS", default=5.0),
     "memory_mb": env.int("BOTS_SANDBOX_MEMORY_MB", default=1024),
+    # Refuse to run uploaded code when the kernel will not give it its own user, network, pid and
+    # mount namespaces (e.g. under Docker's default seccomp profile): turn on in production.
+    "require_namespaces": env.bool("BOTS_SANDBOX_REQUIRE_NAMESPACES", default=False),
 }
 BOTS_LISTING_SANDBOX_CANDLES = env.int("BOTS_LISTING_SANDBOX_CANDLES", default=120)
 BOTS_BACKTEST_MAX_CANDLES = env.int("BOTS_BACKTEST_MAX_CANDLES", default=2_000_000)
