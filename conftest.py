@@ -57,6 +57,27 @@ def outsider(other_tenant):
 
 
 @pytest.fixture
+def staff_owner(owner):
+    """``owner`` with admin access (staff); their rights there come from their role."""
+    owner.is_staff = True
+    owner.save()
+    return owner
+
+
+@pytest.fixture
+def staff_viewer(member):
+    member.is_staff = True
+    member.save()
+    return member
+
+
+@pytest.fixture
+def superuser(db):
+    """A platform operator: sees every tenant in the admin."""
+    return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
 def api():
     """``api(user)``: an API client authenticated with the user's token, as a script would be."""
 

@@ -10,20 +10,6 @@ from tenancy.tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff(owner):
-    owner.is_staff = True
-    owner.save()
-    return owner
-
-
-@pytest.fixture
-def staff_viewer(member):
-    member.is_staff = True
-    member.save()
-    return member
-
-
 def action(client, model, name, ids):
     return client.post(f"/admin/bots/{model}/", {"action": name, "_selected_action": ids}, follow=True)
 
@@ -40,11 +26,11 @@ def test_the_operator_approves_a_pending_bot(client, tenant, django_capture_on_c
     assert bot.review_status == "approved" and bot.listed and bot.reviewed_by == operator
 
 
-def test_tenant_staff_see_their_own_rows_and_cannot_approve(client, staff, tenant, other_tenant):
+def test_tenant_staff_see_their_own_rows_and_cannot_approve(client, staff_owner, tenant, other_tenant):
     mine = BotFactory(author=tenant, name="Acme bot", review_status="pending", visibility="published")
     BotFactory(author=other_tenant, name="Globex bot")
     SubscriptionFactory(connection__tenant=other_tenant, name="Globex instance")
-    client.force_login(staff)
+    client.force_login(staff_owner)
     page = client.get("/admin/bots/bot/").content.decode()
     assert "Acme bot" in page and "Globex bot" not in page
     assert "Approve for the marketplace" not in page
@@ -54,12 +40,12 @@ def test_tenant_staff_see_their_own_rows_and_cannot_approve(client, staff, tenan
     assert "Globex instance" not in client.get("/admin/bots/subscription/").content.decode()
 
 
-def test_pause_and_resume_need_the_trader_role(client, staff, staff_viewer, tenant):
+def test_pause_and_resume_need_the_trader_role(client, staff_owner, staff_viewer, tenant):
     sub = SubscriptionFactory(connection__tenant=tenant)
     client.force_login(staff_viewer)
     action(client, "subscription", "pause", [sub.pk])
     assert Subscription.objects.get(pk=sub.pk).status == "running"
-    client.force_login(staff)
+    client.force_login(staff_owner)
     action(client, "subscription", "pause", [sub.pk])
     assert Subscription.objects.get(pk=sub.pk).status == "paused"
     action(client, "subscription", "resume", [sub.pk])

@@ -10,13 +10,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff_owner(owner):
-    owner.is_staff = True
-    owner.save()
-    return owner
-
-
-@pytest.fixture
 def mine(tenant):
     return ExchangeConnectionFactory(tenant=tenant, label="Acme Binance")
 

@@ -26,20 +26,6 @@ def fresh_markets():
 
 
 @pytest.fixture
-def staff_owner(owner):
-    owner.is_staff = True
-    owner.save()
-    return owner
-
-
-@pytest.fixture
-def staff_viewer(member):
-    member.is_staff = True
-    member.save()
-    return member
-
-
-@pytest.fixture
 def staff_trader(tenant):
     user = UserFactory(username="tina", is_staff=True)
     MembershipFactory(tenant=tenant, user=user, role=Role.TRADER)

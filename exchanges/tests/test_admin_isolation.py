@@ -6,25 +6,12 @@ import pytest
 
 from exchanges.adapters.types import Credentials
 from exchanges.tests.factories import ExchangeConnectionFactory
-from tenancy.tests.factories import UserFactory
 from trading.tests.factories import OrderFactory, PositionFactory
 
 pytestmark = pytest.mark.django_db
 
 API_KEY, SECRET, PASSPHRASE = "OKXadminkey000000000a1b2", "okx-admin-secret-value-777", "okx-admin-passphrase-888"
 BASE = "/admin/exchanges/exchangeconnection/"
-
-
-@pytest.fixture
-def staff_owner(owner):
-    owner.is_staff = True
-    owner.save()
-    return owner
-
-
-@pytest.fixture
-def superuser(db):
-    return UserFactory(username="root", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture

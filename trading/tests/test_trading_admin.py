@@ -18,20 +18,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff_owner(owner):
-    owner.is_staff = True
-    owner.save()
-    return owner
-
-
-@pytest.fixture
-def staff_viewer(member):
-    member.is_staff = True
-    member.save()
-    return member
-
-
-@pytest.fixture
 def rows(tenant, other_tenant):
     mine = ExchangeConnectionFactory(tenant=tenant, label="acme-binance")
     theirs = ExchangeConnectionFactory(tenant=other_tenant, label="globex-binance")

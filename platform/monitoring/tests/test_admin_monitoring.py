@@ -24,18 +24,6 @@ EXCHANGES, ORDERS, WORKERS = "/admin/monitoring/exchanges/", "/admin/monitoring/
 
 
 @pytest.fixture
-def superuser(db):
-    return UserFactory(username="root", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def staff_viewer(member):
-    member.is_staff = True
-    member.save()
-    return member
-
-
-@pytest.fixture
 def mine(tenant):
     return ExchangeConnectionFactory(tenant=tenant, label="acme-binance", exchange="binance")
 

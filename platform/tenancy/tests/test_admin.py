@@ -9,25 +9,6 @@ from tenancy.tests.factories import MembershipFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_owner(owner):
-    owner.is_staff = True
-    owner.save()
-    return owner
-
-
-@pytest.fixture
-def staff_viewer(member):
-    member.is_staff = True
-    member.save()
-    return member
-
-
-@pytest.fixture
-def superuser(db):
-    return UserFactory(username="root", is_staff=True, is_superuser=True)
-
-
 def test_superuser_sees_every_tenant(client, superuser, owner, outsider):
     client.force_login(superuser)
     page = client.get("/admin/tenancy/tenant/").content.decode()
