@@ -58,14 +58,19 @@ def configure() -> None:
 
 
 def ensure_database() -> None:
-    """Create ``bench_orders`` when missing and apply the migrations (Django configured)."""
+    """Create ``bench_orders`` when missing and apply new migrations (Django configured)."""
     import psycopg
     from django.core.management import call_command
 
     with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DB_NAME,)).fetchone():
             conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    call_command("migrate", verbosity=0, interactive=False)
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):  # only when something is new
+        call_command("migrate", verbosity=0, interactive=False)
 
 
 # --- the bare baseline: a Celery app that knows nothing of the platform ------------------------
@@ -165,6 +170,9 @@ class Workers:
 
     def __exit__(self, *exc):
         self.stop()
+
+    def process(self, name: str) -> subprocess.Popen:
+        return next(process for started, process in self.processes if started == name)
 
     def start(self, *, app_module: str, queues: str, extra_env: dict | None = None, events: bool = False) -> str:
         name = f"bench-{uuid.uuid4().hex[:8]}@localhost"
@@ -295,6 +303,65 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank - 1]
 
 
+def cpu_seconds(pid: int, tid: int | None = None) -> float:
+    """utime + stime of a process (all its threads) or of one of its threads, in seconds."""
+    path = f"/proc/{pid}/task/{tid}/stat" if tid else f"/proc/{pid}/stat"
+    try:
+        with open(path) as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds spent by the given worker processes, this database's PostgreSQL backends
+    and the simulator's thread (in this process), between ``start()`` and ``stop()``:
+    a figure per order that the machine's other load does not move much, unlike a rate."""
+
+    def __init__(self, workers, *, database: bool):
+        import threading
+
+        self.pids = [process.pid for process in workers]
+        self.database = database
+        self.simulator = next((t.native_id for t in threading.enumerate() if t.name == "exchange-simulator"), None)
+
+    def _backends(self) -> list[int]:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    def _read(self) -> dict[str, float]:
+        out = {"workers": sum(cpu_seconds(pid) for pid in self.pids)}
+        if self.simulator:
+            out["simulator"] = cpu_seconds(os.getpid(), self.simulator)
+        return out
+
+    def sample(self) -> None:
+        """Note the backends' CPU now: a backend that ends (a worker reconnecting after
+        CONN_MAX_AGE) keeps what it had used at its last sample."""
+        if self.database:
+            for pid in self._backends():
+                self._backend_cpu[pid] = max(self._backend_cpu.get(pid, 0.0), cpu_seconds(pid))
+
+    def start(self) -> None:
+        self._backend_cpu: dict[int, float] = {}
+        self.sample()
+        self._backend_start = dict(self._backend_cpu)
+        self._before = self._read()
+
+    def stop(self, orders: int) -> dict[str, float]:
+        after = self._read()
+        self.sample()
+        if self.database:
+            after["postgres"] = sum(cpu - self._backend_start.get(pid, 0.0) for pid, cpu in self._backend_cpu.items())
+        return {name: (after[name] - self._before.get(name, 0.0)) * 1000 / orders for name in after}
+
+
 def load() -> str:
     """The machine's load average (other work on the 2 cores skews every figure)."""
     return " / ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -327,9 +394,12 @@ class Phases:
         self.redis: dict[str, int] = {}
 
     def count_redis(self) -> None:
-        """Count Redis commands by name (sync and asyncio clients, any thread)."""
+        """Count Redis commands by name (sync and asyncio clients, any thread); a pipeline
+        counts as one PIPELINE round trip, and its commands as ``NAME*``."""
         import redis
         import redis.asyncio
+        import redis.asyncio.client
+        import redis.client
 
         counts = self.redis
         for cls in (redis.Redis, redis.asyncio.Redis):
@@ -342,6 +412,22 @@ class Phases:
 
             cls.execute_command = counted
             self._undo.append((cls, "execute_command", original))
+        for cls in (redis.client.Pipeline, redis.asyncio.client.Pipeline):
+            original = cls.execute
+
+            def piped(pipe, *args, _original=original, **kwargs):
+                if pipe.command_stack:
+                    counts["PIPELINE"] = counts.get("PIPELINE", 0) + 1
+                for command, _ in pipe.command_stack:
+                    name = str(command[0]).split()[0].upper() + "*"
+                    counts[name] = counts.get(name, 0) + 1
+                return _original(pipe, *args, **kwargs)
+
+            cls.execute = piped
+            self._undo.append((cls, "execute", original))
+
+    def redis_round_trips(self) -> int:
+        return sum(n for name, n in self.redis.items() if not name.endswith("*"))
 
     def transactions(self, connection) -> None:
         """BEGIN / COMMIT / SAVEPOINT round trips, which the execute wrapper does not see."""
@@ -401,5 +487,5 @@ class Phases:
                          f"{self.queries[label] / per:8.1f} {self.query_time[label] * 1000 / per:9.2f}")  # fmt: skip
         if self.redis:
             commands = ", ".join(f"{name} {n / per:.1f}" for name, n in sorted(self.redis.items(), key=lambda i: -i[1]))
-            lines.append(f"Redis commands per order ({sum(self.redis.values()) / per:.1f}): {commands}")
+            lines.append(f"Redis round trips per order ({self.redis_round_trips() / per:.1f}): {commands}")
         return lines

@@ -197,14 +197,16 @@ def profile(platform, control_app, worker_name: str, n: int = 100) -> tuple[list
                                     "Fernet decrypt (from_db_value)"])  # fmt: skip
 
         worker = _orders.Phases()
+        worker.wrap(execution, "claim_pending", "claim_pending (one statement)")
         worker.wrap(execution, "_claim", "_claim (lock, submitting, commit)")
         worker.wrap(notify, "order_changed", "order_changed (Channels publish)")
         worker.wrap(execution, "_send")
         worker.wrap(execution, "adapter_for_connection", "adapter_for_connection")
         worker.wrap(execution, "call", "call create_order (exchange loop)")
         worker.wrap(runtime, "run", "runtime.run")
+        worker.wrap(execution, "apply_sent")
         worker.wrap(execution, "apply_exchange_order")
-        worker.wrap(execution, "_record_fill", "_record_fill (trade)")
+        worker.wrap(execution, "_record_fill", "_record_fill (position, trade)")
         worker.wrap(positions, "position_apply_trade")
         worker.wrap(hooks, "order_updated", "hooks.order_updated")
         worker.wrap(EncryptedField, "from_db_value", "Fernet decrypt (from_db_value)")
@@ -223,9 +225,10 @@ def profile(platform, control_app, worker_name: str, n: int = 100) -> tuple[list
         worker_lines = [f"execution.order_send in-process: {worker_total * 1000:.2f} ms/order ({done}/{n} filled); "
                         f"exchange requests per order: {requests_since(platform.sim, before, n)}"]  # fmt: skip
         worker_lines += worker.report(n, [
-            "_claim (lock, submitting, commit)", "order_changed (Channels publish)", "_send", "adapter_for_connection",
-            "Fernet decrypt (from_db_value)", "call create_order (exchange loop)", "runtime.run",
-            "apply_exchange_order", "_record_fill (trade)", "position_apply_trade", "hooks.order_updated",
+            "claim_pending (one statement)", "_claim (lock, submitting, commit)", "order_changed (Channels publish)",
+            "_send", "adapter_for_connection", "Fernet decrypt (from_db_value)", "call create_order (exchange loop)",
+            "runtime.run", "apply_sent", "apply_exchange_order", "_record_fill (position, trade)",
+            "position_apply_trade", "hooks.order_updated",
         ])  # fmt: skip
 
         # cProfile of both sides together, self time

@@ -36,7 +36,7 @@ FINAL = ("filled", "rejected", "failed", "canceled")
 TIMEOUT = 600
 
 
-def wait_orders(ids: list[int]) -> dict[str, int]:
+def wait_orders(ids: list[int], meter=None) -> dict[str, int]:
     """Status counts once every order is final. Polled lightly (an id range, every 0.25 s):
     the rate comes from the orders' own ``filled`` events, not from when this notices."""
     from trading.models import Order
@@ -45,6 +45,8 @@ def wait_orders(ids: list[int]) -> dict[str, int]:
     orders = Order.objects.filter(pk__gte=min(ids), pk__lte=max(ids))
     while orders.filter(status__in=FINAL).count() < len(ids) and time.monotonic() < deadline:
         time.sleep(0.25)
+        if meter is not None:
+            meter.sample()
     return dict(orders.values_list("status").annotate(n=_count()).order_by())
 
 
@@ -54,7 +56,7 @@ def _count():
     return Count("id")
 
 
-def platform_run(platform, control, names: list[str], n: int) -> dict:
+def platform_run(platform, control, names: list[str], n: int, workers) -> dict:
     from django.db.models import Max
 
     from trading.models import OrderEvent
@@ -65,17 +67,20 @@ def platform_run(platform, control, names: list[str], n: int) -> dict:
     started = time.perf_counter()
     ids = [platform.post()["id"] for _ in range(n)]
     api_rate = n / (time.perf_counter() - started)
+    meter = _orders.CpuMeter([workers.process(name) for name in names], database=True)
+    meter.start()
     t0 = time.time()
     control.add_consumer("orders", destination=names, reply=True)
-    counts = wait_orders(ids)
+    counts = wait_orders(ids, meter)
     control.cancel_consumer("orders", destination=names, reply=True)
+    cpu = meter.stop(n)
     last = OrderEvent.objects.filter(order_id__in=ids, to_status="filled").aggregate(last=Max("created_at"))["last"]
     filled = counts.get("filled", 0)
     return {"rate": filled / (last.timestamp() - t0) if last else 0.0, "filled": filled, "counts": counts,
-            "api_rate": api_rate}  # fmt: skip
+            "api_rate": api_rate, "cpu": cpu}  # fmt: skip
 
 
-def bare_run(control, names: list[str], n: int) -> dict:
+def bare_run(control, names: list[str], n: int, workers) -> dict:
     client = _orders._redis()
     warm_key = f"bench-orders-warm-{uuid.uuid4().hex}"
     control.add_consumer(BARE_QUEUE, destination=names, reply=True)
@@ -86,13 +91,16 @@ def bare_run(control, names: list[str], n: int) -> dict:
     key = f"bench-orders-done-{uuid.uuid4().hex}"
     for _ in range(n):
         _orders.create_order.apply_async((key,), queue=BARE_QUEUE)
+    meter = _orders.CpuMeter([workers.process(name) for name in names], database=False)
+    meter.start()
     t0 = time.time()
     control.add_consumer(BARE_QUEUE, destination=names, reply=True)
     done = _wait_list(client, key, n)
     control.cancel_consumer(BARE_QUEUE, destination=names, reply=True)
+    cpu = meter.stop(n)
     finished = [float(x) for x in client.lrange(key, 0, -1)]
     client.delete(key, warm_key)
-    return {"rate": done / (max(finished) - t0) if finished else 0.0, "filled": done}
+    return {"rate": done / (max(finished) - t0) if finished else 0.0, "filled": done, "cpu": cpu}
 
 
 def _wait_list(client, key: str, n: int) -> int:
@@ -121,9 +129,11 @@ def main() -> None:
         for _ in range(REPEATS):
             for count in (1, 2):
                 results.setdefault(("platform", count), []).append(
-                    platform_run(platform, platform_app.control, plat[:count], ORDERS)
+                    platform_run(platform, platform_app.control, plat[:count], ORDERS, workers)
                 )
-                results.setdefault(("bare", count), []).append(bare_run(_orders.app.control, bare[:count], ORDERS))
+                results.setdefault(("bare", count), []).append(
+                    bare_run(_orders.app.control, bare[:count], ORDERS, workers)
+                )
                 print(f"  {count} worker(s): platform {results['platform', count][-1]['rate']:.1f}/s, "
                       f"bare {results['bare', count][-1]['rate']:.1f}/s", flush=True)  # fmt: skip
 
@@ -140,6 +150,14 @@ def main() -> None:
         print(f"{label:44} {rate(kind, 1):8.1f}/s {rate(kind, 2):8.1f}/s {rate(kind, 2) / rate(kind, 1):6.2f}x")
     print(f"{'platform / bare (target >= 0.7 with 2)':44} {rate('platform', 1) / rate('bare', 1):9.2f}x "
           f"{rate('platform', 2) / rate('bare', 2):9.2f}x")  # fmt: skip
+    print("\nCPU per order (ms; median of the runs; the worker processes, the bench database's PostgreSQL")
+    print("backends, the simulator's thread; Redis not counted, it serves others too):")
+    for kind in ("platform", "bare"):
+        for count in (1, 2):
+            cpu = {name: statistics.median(r["cpu"][name] for r in results[kind, count]) for name in
+                   results[kind, count][0]["cpu"]}  # fmt: skip
+            parts = ", ".join(f"{name} {value:.2f}" for name, value in cpu.items())
+            print(f"  {kind:8} {count} worker(s): {sum(cpu.values()):6.2f} ms  ({parts})")
     api = statistics.median(r["api_rate"] for key, runs in results.items() if key[0] == "platform" for r in runs)
     print(f"\nAPI side alone: one in-process client placing orders one after another: {api:.1f} orders/s")
     for (kind, count), runs in sorted(results.items()):

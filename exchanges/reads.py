@@ -38,7 +38,9 @@ def balance_forget(*, connection) -> None:
 
 
 def connection_markets(*, connection) -> dict[str, Market]:
-    return call(adapter_for_connection(connection), "load_markets")
+    adapter = adapter_for_connection(connection)
+    cached = adapter.cached_markets()  # loaded in this process: no hop to the exchange loop
+    return cached if cached is not None else call(adapter, "load_markets")
 
 
 def connection_capabilities(*, connection) -> tuple[Capabilities, dict[str, Market]]:

@@ -104,6 +104,11 @@ class ExchangeAdapter(ABC):
         """True when load_markets would answer from memory, without asking the exchange."""
         return False
 
+    def cached_markets(self) -> dict[str, Market] | None:
+        """What load_markets would answer from memory, read without the event loop (sync
+        callers skip the hop to the exchange loop); None when it would have to ask."""
+        return None
+
     async def symbols(self) -> list[str]:
         return sorted(await self.load_markets())
 

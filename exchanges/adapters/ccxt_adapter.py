@@ -140,10 +140,23 @@ class CcxtAdapter(ExchangeAdapter):
     def markets_cached(self) -> bool:
         return ccxt_pool.markets_fresh(self.ccxt_id, api_base_url=self.api_base_url, testnet=self.testnet)
 
+    def cached_markets(self) -> dict[str, Market] | None:
+        exchange = ccxt_pool.fresh_markets_holder(self.ccxt_id, api_base_url=self.api_base_url, testnet=self.testnet)
+        return self._converted(exchange, exchange.markets) if exchange is not None else None
+
     async def load_markets(self, *, reload: bool = False) -> dict[str, Market]:
         exchange = self._exchange
-        raw = await self._load(exchange, reload=reload)
-        return {symbol: self._market(exchange, market) for symbol, market in raw.items()}
+        return self._converted(exchange, await self._load(exchange, reload=reload))
+
+    def _converted(self, exchange, raw: dict) -> dict[str, Market]:
+        """ccxt's markets as ours, converted once per loaded market list (every order reads
+        them: converting 20+ markets each time cost more than the rest of the lookup)."""
+        memo = exchange.__dict__.setdefault("_platform_markets", {})
+        cached = memo.get(type(self))
+        if cached is None or cached[0] is not raw:
+            converted = {symbol: self._market(exchange, market) for symbol, market in raw.items()}
+            cached = memo[type(self)] = (raw, converted)
+        return dict(cached[1])
 
     def capabilities(self, markets: dict[str, Market] | None = None) -> Capabilities:
         has = _has(self.ccxt_id)

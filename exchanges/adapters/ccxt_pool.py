@@ -106,6 +106,15 @@ def markets_fresh(ccxt_id: str, *, api_base_url: str | None, testnet: bool) -> b
     return entry is not None and time.monotonic() - entry[0] < MARKETS_TTL
 
 
+def fresh_markets_holder(ccxt_id: str, *, api_base_url: str | None, testnet: bool):
+    """The instance (of any loop) holding fresh markets for these settings, else None.
+    Only its ``markets`` may be read from another thread; nothing is sent with it."""
+    entry = _markets.get((ccxt_id, api_base_url or "", testnet))
+    if entry is None or time.monotonic() - entry[0] >= MARKETS_TTL or not entry[1].markets:
+        return None
+    return entry[1]
+
+
 async def close_all() -> None:
     """Close every pooled instance of the running loop (at shutdown, in tests)."""
     pool = _instances.pop(asyncio.get_running_loop(), {})

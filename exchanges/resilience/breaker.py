@@ -23,15 +23,36 @@ from exchanges.resilience.connection import Lua, async_client, fmt, sync_client
 
 _TTL = 86_400  # a breaker nobody touched for a day is forgotten (closed)
 
+# Every key of one call in one round trip, in order: KEYS are (breaker, probe) pairs. The
+# first open key refuses the call and gives back the probes won for the keys before it.
 _BEFORE_CALL = Lua(
     """
-if redis.call('HGET', KEYS[1], 'state') ~= 'open' then return {'closed', '0'} end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local retry_at = tonumber(redis.call('HGET', KEYS[1], 'retry_at')) or 0
-if now < retry_at then return {'open', string.format('%.3f', retry_at - now)} end
-if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return {'probe', '0'} end
-return {'open', string.format('%.3f', math.max(redis.call('PTTL', KEYS[2]), 0) / 1000)}
+local now = nil
+local probes = {}
+for i = 1, #KEYS, 2 do
+  if redis.call('HGET', KEYS[i], 'state') == 'open' then
+    if now == nil then
+      local t = redis.call('TIME')
+      now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+    end
+    local retry_at = tonumber(redis.call('HGET', KEYS[i], 'retry_at')) or 0
+    local wait = nil
+    if now < retry_at then
+      wait = string.format('%.3f', retry_at - now)
+    elseif redis.call('SET', KEYS[i + 1], '1', 'NX', 'PX', ARGV[1]) then
+      probes[#probes + 1] = i + 1
+    else
+      wait = string.format('%.3f', math.max(redis.call('PTTL', KEYS[i + 1]), 0) / 1000)
+    end
+    if wait ~= nil then
+      for _, probe in ipairs(probes) do redis.call('DEL', KEYS[probe]) end
+      return {'open', tostring((i + 1) / 2), wait}
+    end
+  end
+end
+local won = {'closed'}
+for _, probe in ipairs(probes) do won[#won + 1] = tostring(probe / 2) end
+return won
 """
 )
 
@@ -103,15 +124,30 @@ class CircuitBreaker:
 
     async def before_call(self, key: str) -> bool:
         """Raises CircuitOpen while ``key`` is open; True if this caller holds the probe."""
+        return bool(await self.before_calls([key]))
+
+    async def before_calls(self, keys: list[str]) -> list[str]:
+        """``before_call`` for every key of one call, in one round trip: CircuitOpen for the
+        first open key (probes won for the keys before it are given back), else the keys
+        whose half-open probe this caller holds."""
         probe_ms = int(self._setting(self._probe_seconds, "CIRCUIT_BREAKER_PROBE_SECONDS") * 1000)
-        verdict, wait = await _BEFORE_CALL(async_client(self._redis_url), self.redis_keys(key), [probe_ms])
+        redis_keys = [name for key in keys for name in self.redis_keys(key)]
+        verdict, *rest = await _BEFORE_CALL(async_client(self._redis_url), redis_keys, [probe_ms])
         if verdict == "open":
-            raise CircuitOpen(key, retry_after=float(wait))
-        return verdict == "probe"
+            raise CircuitOpen(keys[int(rest[0]) - 1], retry_after=float(rest[1]))
+        return [keys[int(index) - 1] for index in rest]
 
     async def record_success(self, key: str) -> None:
         """The exchange answered: closed, count reset, probe lease released."""
         await async_client(self._redis_url).delete(*self.redis_keys(key))
+
+    def success_command(self, key: str) -> tuple:
+        """``record_success`` as one command, for callers that batch it with others."""
+        return ("DEL", *self.redis_keys(key))
+
+    @property
+    def redis_url(self) -> str:
+        return self._redis_url or conf.redis_url()
 
     async def record_failure(self, key: str, error: BaseException) -> str:
         """Count a temporary error (a permanent one counts as an answer); returns the state."""

@@ -76,8 +76,10 @@ def install_on_ccxt(
                 signed_endpoints[endpoint] = is_signed(exchange, path, api, method, params)
             if signed_endpoints[endpoint]:
                 keys = [public_key, private_key] if signed_pays_public else [private_key]
-        for key in keys:
-            await limiter.acquire(key, cost, rate=rate, capacity=capacity, max_wait=max_wait)
+        if len(keys) == 1:
+            await limiter.acquire(keys[0], cost, rate=rate, capacity=capacity, max_wait=max_wait)
+        else:  # both budgets, in turn, in one round trip while neither makes it wait
+            await limiter.acquire_all(keys, cost, rate=rate, capacity=capacity, max_wait=max_wait)
         try:
             return await original(path, api, method, params, config)
         except Exception as exc:

@@ -66,6 +66,32 @@ class Lua:
             return await client.eval(self.source, len(keys), *keys, *args)
 
 
+async def run_batch(client: aioredis.Redis, calls: list[tuple]) -> list:
+    """Several independent commands and scripts in one round trip (a pipeline, not a
+    transaction); their results in order.
+
+    ``calls``: ``("command", *args)`` or ``(lua, keys, args)`` with a ``Lua`` script. A
+    script the server does not know yet (a restarted Redis) is sent in full afterwards,
+    alone, so it runs after the rest: the calls must not depend on one another's order.
+    The first error is raised once every call has run (as separate round trips would have).
+    """
+    async with client.pipeline(transaction=False) as pipe:
+        for call in calls:
+            if isinstance(call[0], Lua):
+                script, keys, args = call
+                pipe.evalsha(script.sha, len(keys), *keys, *args)
+            else:
+                pipe.execute_command(*call)
+        results = await pipe.execute(raise_on_error=False)
+    for index, (call, result) in enumerate(zip(calls, results, strict=True)):
+        if isinstance(result, NoScriptError) and isinstance(call[0], Lua):
+            results[index] = await call[0](client, call[1], call[2])
+    for result in results:
+        if isinstance(result, Exception):
+            raise result
+    return results
+
+
 def fmt(value: float) -> str:
     """Numbers go to Lua as strings; repr keeps every digit."""
     return repr(float(value))

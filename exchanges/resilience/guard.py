@@ -5,6 +5,8 @@
 
 Before: every key's breaker is asked (CircuitOpen while one is open; a probe won for one
 key is given back if another is open). After: breakers and health are told the outcome.
+Each is one Redis round trip for all the keys of the call (a script before, a pipeline
+after a success), not one per key and kind.
 Errors are blamed where they belong:
 
 - no answer, maintenance, 5xx, timeout (ExchangeConnectionError, ExchangeUnavailable):
@@ -41,6 +43,7 @@ from exchanges.adapters.errors import (
 )
 from exchanges.resilience.breaker import CircuitBreaker, CircuitOpen
 from exchanges.resilience.breaker import breaker as default_breaker
+from exchanges.resilience.connection import async_client, run_batch
 from exchanges.resilience.health import Health
 from exchanges.resilience.health import health as default_health
 from exchanges.resilience.ratelimit import RateLimiter
@@ -71,13 +74,7 @@ async def guarded(
 ) -> AsyncIterator[Guard]:
     breaker, health = breaker or default_breaker, health or default_health
     guard = Guard(keys=[key for key in (public_key, private_key) if key])
-    try:
-        for key in guard.keys:
-            if await breaker.before_call(key):
-                guard.probes.append(key)
-    except CircuitOpen:
-        await _release(breaker, guard.probes)
-        raise
+    guard.probes = await breaker.before_calls(guard.keys)  # CircuitOpen gives its probes back
     started = time.perf_counter()
     try:
         yield guard
@@ -99,7 +96,7 @@ async def guarded(
         await _release(breaker, guard.probes)
         raise
     guard.latency_ms = (time.perf_counter() - started) * 1000
-    await asyncio.gather(*(_success(breaker, health, key, guard.latency_ms) for key in guard.keys))
+    await _successes(breaker, health, guard.keys, guard.latency_ms)
 
 
 async def guarded_call(
@@ -128,6 +125,17 @@ def _blamed(exc: ExchangeError, public_key: str, private_key: str | None) -> lis
 async def _success(breaker: CircuitBreaker, health: Health, key: str, latency_ms: float) -> None:
     await breaker.record_success(key)
     await health.record(key, ok=True, latency_ms=latency_ms)
+
+
+async def _successes(breaker: CircuitBreaker, health: Health, keys: list[str], latency_ms: float) -> None:
+    """Every key's breaker reset and health recorded in one round trip (one Redis for both)."""
+    if breaker.redis_url != health.redis_url:
+        await asyncio.gather(*(_success(breaker, health, key, latency_ms) for key in keys))
+        return
+    calls = []
+    for key in keys:
+        calls += [breaker.success_command(key), health.record_call(key, ok=True, latency_ms=latency_ms)]
+    await run_batch(async_client(breaker.redis_url), calls)
 
 
 async def _failure(breaker: CircuitBreaker, health: Health, key: str, exc: ExchangeError) -> None:

@@ -70,10 +70,23 @@ class Health:
         rate_limited: bool = False,
     ) -> None:
         """One call's outcome; ``latency_ms`` of successful calls makes the p50."""
+        script, keys, args = self.record_call(key, ok=ok, latency_ms=latency_ms, error=error, rate_limited=rate_limited)
+        await script(async_client(self._redis_url), keys, args)
+
+    def record_call(
+        self,
+        key: str,
+        *,
+        ok: bool,
+        latency_ms: float | None = None,
+        error: str | None = None,
+        rate_limited: bool = False,
+    ) -> tuple:
+        """``record`` as ``(script, keys, args)``, for callers that batch it with others."""
         health, latencies, *_ = self._keys(key)
         message = (error or "error")[:_MAX_ERROR] if not ok else ""
-        await _RECORD(
-            async_client(self._redis_url),
+        return (
+            _RECORD,
             [health, latencies],
             [
                 "1" if ok else "0",
@@ -84,6 +97,10 @@ class Health:
                 _TTL,
             ],
         )
+
+    @property
+    def redis_url(self) -> str:
+        return self._redis_url or conf.redis_url()
 
     def _queue(self, pipe, key: str) -> None:
         health, latencies, circuit, probe, budget = self._keys(key)

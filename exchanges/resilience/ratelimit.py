@@ -29,39 +29,46 @@ from exchanges.adapters.errors import RateLimited
 from exchanges.resilience import conf
 from exchanges.resilience.connection import Lua, async_client, fmt
 
+# The keys in turn: each reserves its cost; the first that makes the caller wait (or would
+# make it wait past max_wait: refused, nothing taken from it) ends the script, and the
+# answer names it (1-based), so the caller sleeps, then goes on with the keys after it.
 _ACQUIRE = Lua(
     """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local cost, rate, cap, max_wait = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local h = redis.call('HMGET', KEYS[1], 'tokens', 'ts', 'paused_until', 'factor', 'factor_until', 'epoch')
-local tokens, ts = tonumber(h[1]), tonumber(h[2])
-local paused_until, factor_until = tonumber(h[3]) or 0, tonumber(h[5]) or 0
-local factor = tonumber(h[4]) or 1
-local epoch = h[6] or '0'
-if now >= factor_until then factor = 1 end
-local r = rate * factor
-if tokens == nil then tokens, ts = cap, now end
-if now > ts then
-  tokens = math.min(cap, tokens + (now - ts) * r)
-  ts = now
+for i = 1, #KEYS do
+  local h = redis.call('HMGET', KEYS[i], 'tokens', 'ts', 'paused_until', 'factor', 'factor_until', 'epoch')
+  local tokens, ts = tonumber(h[1]), tonumber(h[2])
+  local paused_until, factor_until = tonumber(h[3]) or 0, tonumber(h[5]) or 0
+  local factor = tonumber(h[4]) or 1
+  local epoch = h[6] or '0'
+  if now >= factor_until then factor = 1 end
+  local r = rate * factor
+  if tokens == nil then tokens, ts = cap, now end
+  if now > ts then
+    tokens = math.min(cap, tokens + (now - ts) * r)
+    ts = now
+  end
+  -- ts > now only while paused: nothing refills before the pause ends
+  local left = tokens - cost
+  local wait = 0
+  if left < 0 then wait = (ts - now) + (-left) / r end
+  if wait > max_wait then
+    return {'0', string.format('%.6f', wait), epoch, tostring(i)}
+  end
+  redis.call('HSET', KEYS[i], 'tokens', string.format('%.6f', left), 'ts', string.format('%.6f', ts),
+    'rate', ARGV[2], 'capacity', ARGV[3])
+  local horizon = math.max(ts + math.max(-left, 0) / r, paused_until, factor_until) - now
+  redis.call('EXPIRE', KEYS[i], math.ceil(horizon + cap / r) + 60)
+  local counter = KEYS[i] .. ':n:' .. math.floor(now + wait)
+  redis.call('HINCRBY', counter, 'n', 1)
+  redis.call('HINCRBYFLOAT', counter, 'w', cost)
+  redis.call('EXPIRE', counter, 120)
+  if wait > 0 or i == #KEYS then
+    return {'1', string.format('%.6f', wait), epoch, tostring(i)}
+  end
 end
--- ts > now only while paused: nothing refills before the pause ends
-local left = tokens - cost
-local wait = 0
-if left < 0 then wait = (ts - now) + (-left) / r end
-if wait > max_wait then
-  return {'0', string.format('%.6f', wait), epoch}
-end
-redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', left), 'ts', string.format('%.6f', ts),
-  'rate', ARGV[2], 'capacity', ARGV[3])
-local horizon = math.max(ts + math.max(-left, 0) / r, paused_until, factor_until) - now
-redis.call('EXPIRE', KEYS[1], math.ceil(horizon + cap / r) + 60)
-local counter = KEYS[1] .. ':n:' .. math.floor(now + wait)
-redis.call('HINCRBY', counter, 'n', 1)
-redis.call('HINCRBYFLOAT', counter, 'w', cost)
-redis.call('EXPIRE', counter, 120)
-return {'1', string.format('%.6f', wait), epoch}
 """
 )
 
@@ -132,33 +139,52 @@ class RateLimiter:
         Raises RateLimited (``retry_after`` set) instead when the turn is more than
         ``max_wait`` seconds away; nothing is taken from the budget then.
         """
+        return await self._acquire([key], cost, rate=rate, capacity=capacity, max_wait=max_wait)
+
+    async def acquire_all(
+        self,
+        keys: list[str],
+        cost: float = 1.0,
+        *,
+        rate: float,
+        capacity: float | None = None,
+        max_wait: float | None = None,
+    ) -> float:
+        """``acquire`` on every key in turn, each once the one before it granted its turn:
+        the same as one ``acquire`` after the other, but the keys that need no wait (the
+        usual case) take one round trip together. Returns the seconds waited in all."""
+        return await self._acquire(keys, cost, rate=rate, capacity=capacity, max_wait=max_wait)
+
+    async def _acquire(self, keys: list[str], cost: float, *, rate: float, capacity, max_wait) -> float:
         if rate <= 0:
             raise ValueError("rate must be positive")
         if cost <= 0:
             return 0.0
         capacity = max(1.0, rate * float(conf.get("RATE_LIMIT_CAPACITY_SECONDS"))) if capacity is None else capacity
         max_wait = float(conf.get("RATE_LIMIT_MAX_WAIT")) if max_wait is None else max_wait
-        client, redis_key = self._client(), self.redis_key(key)
-        deadline = time.monotonic() + max_wait
-        waited = 0.0
-        while True:
+        client, redis_keys = self._client(), [self.redis_key(key) for key in keys]
+        deadline = time.monotonic() + max_wait  # each key's own: set again when its turn starts
+        waited, start = 0.0, 0
+        while start < len(keys):
             allowed = max(0.0, deadline - time.monotonic())
-            granted, wait, epoch = await _ACQUIRE(
-                client, [redis_key], [fmt(cost), fmt(rate), fmt(capacity), fmt(allowed)]
+            granted, wait, epoch, position = await _ACQUIRE(
+                client, redis_keys[start:], [fmt(cost), fmt(rate), fmt(capacity), fmt(allowed)]
             )
-            wait = float(wait)
+            index, wait = start + int(position) - 1, float(wait)
             if granted != "1":
                 raise RateLimited(
-                    f"rate-limit budget {key}: next turn in {wait:.1f}s (more than {max_wait:g}s)",
+                    f"rate-limit budget {keys[index]}: next turn in {wait:.1f}s (more than {max_wait:g}s)",
                     retry_after=math.ceil(wait * 10) / 10,
                 )
-            if wait <= 0:
-                return waited
-            await asyncio.sleep(wait)
-            waited += wait
-            if (await client.hget(redis_key, "epoch") or "0") == epoch:
-                return waited
-            # a 429 arrived while we slept: our turn was cancelled, queue behind the pause
+            if wait > 0:
+                await asyncio.sleep(wait)
+                waited += wait
+                if (await client.hget(redis_keys[index], "epoch") or "0") != epoch:
+                    start = index  # a 429 arrived while we slept: our turn was cancelled, queue behind the pause
+                    continue
+            start = index + 1
+            deadline = time.monotonic() + max_wait
+        return waited
 
     async def penalize(
         self,

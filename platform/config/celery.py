@@ -1,9 +1,11 @@
 """The Celery app: settings under the CELERY_ namespace, tasks found in every app."""
 
 import os
+import threading
+import time
 
 from celery import Celery
-from celery.signals import task_prerun
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -20,6 +22,24 @@ def _database_connections_as_for_a_request(task=None, **kwargs) -> None:
     connection."""
     if task is not None and getattr(task.request, "is_eager", False):
         return  # run in the caller's process (tests, eager mode): its connection is the caller's
-    from django.db import close_old_connections
+    from django.db import close_old_connections, connections
 
     close_old_connections()
+    if time.monotonic() - getattr(_last_task, "finished", float("-inf")) < CONNECTION_RECENTLY_USED:
+        # The health check is a round trip (SELECT 1) before the task's first query. Right
+        # after a task that used the connection it tells nothing new: skip it then. (A
+        # connection lost in between fails that task; reconciliation sends the order again.)
+        for connection in connections.all(initialized_only=True):
+            if connection.connection is not None:
+                connection.health_check_done = True
+
+
+#: a connection that served a task this many seconds ago is not health-checked again
+CONNECTION_RECENTLY_USED = 1.0
+_last_task = threading.local()  # per thread: a threads pool keeps a connection per thread
+
+
+@task_postrun.connect
+def _connections_used(task=None, **kwargs) -> None:
+    if task is not None and not getattr(task.request, "is_eager", False):
+        _last_task.finished = time.monotonic()

@@ -1,3 +1,5 @@
+import copy
+
 from rest_framework import serializers
 
 from config.api import MoneyField
@@ -25,7 +27,24 @@ class OrderEventSerializer(serializers.ModelSerializer):
         fields = ["kind", "from_status", "to_status", "reason", "data", "created_at"]
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class FieldsOnceMixin:
+    """A ModelSerializer builds its fields from the model on every instance, which cost more
+    than the rest of an order's 202 answer. Built once per class here; each instance binds
+    its own copies: shallow for plain fields (bound per instance, never changed after), deep
+    for nested serializers and many-related fields, whose child is bound to its parent."""
+
+    def get_fields(self):
+        cls = type(self)
+        if "_fields_prototype" not in cls.__dict__:
+            cls._fields_prototype = super().get_fields()
+        return {name: copy.deepcopy(field) if isinstance(field, _NESTED) else copy.copy(field)
+                for name, field in cls._fields_prototype.items()}  # fmt: skip
+
+
+_NESTED = (serializers.BaseSerializer, serializers.ManyRelatedField)
+
+
+class OrderSerializer(FieldsOnceMixin, serializers.ModelSerializer):
     connection_label = serializers.CharField(source="connection.label", default=None, read_only=True)
     exchange = serializers.CharField(source="connection.exchange", default=None, read_only=True)
     amount = MoneyField(allow_null=True)

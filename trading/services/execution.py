@@ -17,6 +17,7 @@ second copy even if all of the above were wrong.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 from datetime import timedelta
@@ -42,7 +43,7 @@ from exchanges.factory import adapter_for_connection, call
 from exchanges.resilience.breaker import CircuitOpen
 from trading.models import Order, OrderEvent, OrderStatus, Purpose, Routing, Trade
 from trading.models.orders import FINAL, TRANSITIONS
-from trading.services import hooks
+from trading.services import hooks, rows
 
 log = logging.getLogger(__name__)
 S = OrderStatus
@@ -99,9 +100,10 @@ def order_send(*, order_id: int) -> None:
         order_resolve(order_id=order_id)
 
 
-# The common case in one round trip: a pending order that is due moves to submitting and
-# its event is written, in one statement (atomic on its own). The same move as
-# set_status(SUBMITTING), which the map allows from pending only.
+# The common case in one round trip: a pending order that is due moves to submitting, its
+# event is written and the order comes back with its connection and tenant, in one statement
+# (atomic on its own). The same move as set_status(SUBMITTING), which the map allows from
+# pending only.
 assert S.SUBMITTING in TRANSITIONS[S.PENDING] and all(
     S.SUBMITTING not in allowed for status, allowed in TRANSITIONS.items() if status != S.PENDING
 )
@@ -118,7 +120,9 @@ WITH moved AS (
         'sending to ' || connection.label || ' (attempt ' || moved.attempts || ')', '{{}}'::jsonb, %(now)s
     FROM moved JOIN {connection} AS connection ON connection.id = moved.connection_id
 )
-SELECT * FROM moved
+SELECT {columns} FROM moved
+    JOIN {connection} AS connection ON connection.id = moved.connection_id
+    JOIN {tenant} AS tenant ON tenant.id = moved.tenant_id
 """
 
 
@@ -128,20 +132,33 @@ def claim_pending(order_id: int) -> Order | None:
     databases (the embedded SQLite of ``bin/run``) take the locking path every time."""
     from django.db import connection as database
 
-    from exchanges.models import ExchangeConnection
-
     if database.vendor != "postgresql":
         return None
     now = timezone.now()
-    sql = _CLAIM_SQL.format(
-        order=Order._meta.db_table, event=OrderEvent._meta.db_table, connection=ExchangeConnection._meta.db_table
-    )
     params = {"id": order_id, "now": now, "due": now + timedelta(seconds=0.5), "pending": S.PENDING,
               "submitting": S.SUBMITTING, "split": Purpose.SPLIT}  # fmt: skip
-    claimed = next(iter(Order.objects.raw(sql, params)), None)
-    if claimed is not None:
-        claimed = Order.objects.select_related("connection", "tenant").get(pk=claimed.pk)
-    return claimed
+    sql, claimed = _claim_statement()
+    with database.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    order, connection, tenant = rows.models_from_row(row, claimed, database)
+    order.connection, order.tenant = connection, tenant
+    return order
+
+
+@functools.cache
+def _claim_statement() -> tuple[str, tuple]:
+    from exchanges.models import ExchangeConnection
+    from tenancy.models import Tenant
+
+    claimed = {"moved": Order, "connection": ExchangeConnection, "tenant": Tenant}
+    sql = _CLAIM_SQL.format(
+        order=Order._meta.db_table, event=OrderEvent._meta.db_table, connection=ExchangeConnection._meta.db_table,
+        tenant=Tenant._meta.db_table, columns=rows.select_columns(claimed),
+    )  # fmt: skip
+    return sql, tuple(claimed.values())
 
 
 def _claim(order_id: int) -> tuple[str | None, Order | None]:
@@ -198,7 +215,7 @@ def _send(order: Order) -> None:
     except ExchangeError as exc:
         send_failed(order_id, exc)
     else:
-        apply_exchange_order(order_id, placed, reason=f"accepted by {order.connection.label}")
+        apply_sent(order, placed, reason=f"accepted by {order.connection.label}")
 
 
 def send_failed(order_id: int, exc: ExchangeError) -> None:
@@ -342,30 +359,70 @@ def apply_exchange_order(order_id: int, answer: ex.Order, *, reason: str) -> Ord
     """Adopt the exchange's view: status, fills (a Trade per new fill), fees, average price."""
     with transaction.atomic():
         order = _locked(order_id)
-        before = order.status
-        if answer.id and answer.id != order.exchange_order_id:
-            order.exchange_order_id = answer.id
-        trade = _record_fill(order, answer)
-        status = STATUS_FROM_EXCHANGE[answer.status]
-        if status == S.OPEN and order.filled > 0:
-            status = S.PARTIALLY_FILLED
-        if order.status in FINAL and status != order.status:
-            order.discrepancy = f"the exchange says {status}, the platform had {order.status}"
-            order.note("discrepancy", order.discrepancy)
-        elif status != order.status or trade is not None:
-            why = reason if status != order.status else f"filled {trade.amount} at {trade.price}"
-            order.set_status(status, reason=why, data={"filled": str(order.filled)})
-        if status in (S.CANCELED, S.REJECTED) and not order.reason:
-            order.reason = reason
-        order.save()
-        hooks.order_updated(order, before=before, trade=trade)
-        published(order)
+        loaded = rows.field_values(order)
+        before, trade = _adopt(order, answer, reason)
+        order.save(update_fields=rows.changed_fields(order, loaded, always=("updated_at",)))
+        _after_adopt(order, before, trade)
     return order
 
 
-def _record_fill(order: Order, answer: ex.Order) -> Trade | None:
-    from trading.services.positions import position_apply_trade
+class _Moved(Exception):
+    """The order row is no longer as this worker sent it."""
 
+
+def apply_sent(sent: Order, answer: ex.Order, *, reason: str) -> Order:
+    """``apply_exchange_order`` for the order this worker has just claimed and sent, without
+    reading and locking it again first: its update is conditional on the row still being
+    as claimed (``submitting``, the same attempt), which only this worker moves on from
+    (every other writer changes the status or the attempt first). Anything else: the
+    general path, under the row lock."""
+    loaded = rows.field_values(sent)
+    try:
+        with transaction.atomic():
+            before, trade = _adopt(sent, answer, reason)
+            changed = rows.changed_fields(sent, loaded, always=("updated_at",))
+            sent.updated_at = timezone.now()
+            still_ours = Order.objects.filter(
+                pk=sent.pk, status=loaded["status"], attempts=loaded["attempts"], submitted_at=loaded["submitted_at"]
+            ).update(**{name: getattr(sent, name) for name in changed})
+            if not still_ours:
+                raise _Moved
+            _after_adopt(sent, before, trade)
+    except _Moved:
+        return apply_exchange_order(sent.pk, answer, reason=reason)
+    return sent
+
+
+def _adopt(order: Order, answer: ex.Order, reason: str) -> tuple[str, Trade | None]:
+    """The answer applied to the order in memory (its events written): (status before, new fill)."""
+    before = order.status
+    if answer.id and answer.id != order.exchange_order_id:
+        order.exchange_order_id = answer.id
+    trade = _new_fill(order, answer)
+    status = STATUS_FROM_EXCHANGE[answer.status]
+    if status == S.OPEN and order.filled > 0:
+        status = S.PARTIALLY_FILLED
+    if order.status in FINAL and status != order.status:
+        order.discrepancy = f"the exchange says {status}, the platform had {order.status}"
+        order.note("discrepancy", order.discrepancy)
+    elif status != order.status or trade is not None:
+        why = reason if status != order.status else f"filled {trade.amount} at {trade.price}"
+        order.set_status(status, reason=why, data={"filled": str(order.filled)})
+    if status in (S.CANCELED, S.REJECTED) and not order.reason:
+        order.reason = reason
+    return before, trade
+
+
+def _after_adopt(order: Order, before: str, trade: Trade | None) -> None:
+    """Once the order row is written, in its transaction: the fill, hooks, the push."""
+    if trade is not None:  # last: the position row, shared by every order of it, is locked the shortest
+        _record_fill(trade)
+    hooks.order_updated(order, before=before, trade=trade)
+    published(order)
+
+
+def _new_fill(order: Order, answer: ex.Order) -> Trade | None:
+    """The fill the answer adds to the order (its fields updated), as an unsaved Trade."""
     filled = answer.filled or Decimal(0)
     delta = filled - order.filled
     if delta <= 0:
@@ -386,6 +443,11 @@ def _record_fill(order: Order, answer: ex.Order) -> Trade | None:
         amount=delta, price=price.quantize(Decimal(10) ** -18), fee=fee_delta, fee_currency=order.fee_currency,
         sequence=order.fill_count,
     )  # fmt: skip
+    return trade
+
+
+def _record_fill(trade: Trade) -> None:
+    from trading.services.positions import position_apply_trade
+
     position_apply_trade(trade=trade)  # sets the trade's realized PnL before its insert
     trade.save(force_insert=True)
-    return trade

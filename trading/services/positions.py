@@ -80,6 +80,9 @@ def _locked_position(trade: Trade) -> Position:
     return position
 
 
+_APPLIED = ("quantity", "average_price", "realized_pnl", "fees", "opened_at", "updated_at")  # what a fill moves
+
+
 def position_apply_trade(*, trade: Trade) -> Position:
     """Apply a new fill to its position (created on the first fill) and record the fill's
     realized PnL on the trade. Call once per new Trade, in the transaction that saves it
@@ -97,7 +100,7 @@ def position_apply_trade(*, trade: Trade) -> Position:
             position.opened_at = None
         elif was == 0 or (was > 0) != (quantity > 0):
             position.opened_at = trade.executed_at or timezone.now()
-        position.save()
+        position.save(update_fields=_APPLIED)
         trade.realized_pnl = gross - fee
         if trade.pk is not None:
             trade.save(update_fields=["realized_pnl"])

@@ -32,13 +32,16 @@ def order_price(*, connection, intent: Intent, market: Market) -> Decimal:
         return intent.reference_price
     venue = Venue.of(connection)
     side = Side(intent.side)
-    book = cached_book(venue, market.symbol)
-    if book is not None:
+    # the book and the ticker in one round trip: the ticker is the fallback of the book
+    book_text, ticker_text = sync_client().mget([cache.book_key(venue, market.symbol),
+                                                 cache.ticker_key(venue, market.symbol)])  # fmt: skip
+    if book_text:
+        book = cache.book_from_json(book_text)[0]
         levels = book.asks if side is Side.BUY else book.bids
         fill = pricing.fill_cost(levels, intent.amount, side=side, taker_fee=taker_fee(market))
         if fill is not None:  # a book shallower than the order: its last level is a fair guess
             return fill.average_price if fill.complete else fill.worst_price
-    ticker = ticker_for(venue, market.symbol)
+    ticker = cache.ticker_from_json(ticker_text)[0] if ticker_text else ticker_for(venue, market.symbol)
     touch = ticker.ask if side is Side.BUY else ticker.bid
     return touch or ticker.price
 

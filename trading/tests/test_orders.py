@@ -158,6 +158,31 @@ class TestPipeline:
         assert len(sim.orders("binance")) == 1
         assert order.trades.count() == 1
 
+    def test_an_answer_for_an_order_moved_on_meanwhile_takes_the_locking_path(self, sim, tenant, binance,
+                                                                               django_capture_on_commit_callbacks,
+                                                                               monkeypatch):  # fmt: skip
+        """The send's answer is applied without reading the order again only while the row is
+        still as claimed; here the stale-send check moved it to unknown during the send."""
+        intent = orders.intent_clean(symbol="BTC/USDT", side="buy", amount="0.01")
+        with django_capture_on_commit_callbacks():
+            order = orders.order_place(tenant=tenant, intent=intent, connection=binance)
+        send = execution.call
+
+        def slow_send(*args, **kwargs):
+            placed = send(*args, **kwargs)
+            stuck = Order.objects.get(pk=order.pk)
+            stuck.set_status(OrderStatus.UNKNOWN, reason="the worker sending it stopped before the exchange answered")
+            stuck.save()
+            return placed
+
+        monkeypatch.setattr(execution, "call", slow_send)
+        execution.order_send(order_id=order.pk)
+        order.refresh_from_db()
+        assert order.status == "filled" and order.trades.count() == 1
+        moves = list(order.events.values_list("from_status", "to_status"))
+        assert moves[-2:] == [("submitting", "unknown"), ("unknown", "filled")]
+        assert binance.positions.get(symbol="BTC/USDT").quantity == Decimal("0.01")
+
     def test_cancel_an_open_limit_order_at_the_exchange(self, api, owner, sim, tenant, binance,
                                                         django_capture_on_commit_callbacks):  # fmt: skip
         intent = orders.intent_clean(symbol="BTC/USDT", side="buy", type="limit", amount="0.01", price="50000")

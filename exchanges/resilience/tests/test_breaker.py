@@ -150,3 +150,17 @@ async def test_the_sync_reader_sees_the_same_state(breaker, settings, prefix):
         "retry_after": pytest.approx(state["retry_after"], abs=0.05)
     }
     assert breaker_state_sync("venue:never-called")["state"] == "closed"
+
+
+async def test_one_call_with_several_keys_gives_back_a_probe_when_a_later_key_is_open(prefix):
+    breaker = CircuitBreaker(prefix=prefix, failures=1, open_seconds=0.2, probe_seconds=5)
+    await breaker.record_failure("venue:binance:live", MAINTENANCE)
+    await asyncio.sleep(0.25)  # the exchange is half-open ...
+    await breaker.record_failure("conn:1", MAINTENANCE)  # ... and the connection open
+    with pytest.raises(CircuitOpen) as refused:
+        await breaker.before_calls(["venue:binance:live", "conn:1"])
+    assert refused.value.key == "conn:1"
+    assert (await breaker.state("venue:binance:live"))["probing"] is False  # the probe was given back
+    assert await breaker.before_calls(["venue:binance:live", "conn:2"]) == ["venue:binance:live"]
+    assert await try_call(breaker, "venue:binance:live") is None  # the probe is taken now
+    assert await breaker.before_calls(["venue:okx:live", "conn:2"]) == []

@@ -27,6 +27,10 @@ class RecordingLimiter(RateLimiter):
         self.paid.append((key, cost))
         return await super().acquire(key, cost, **kwargs)
 
+    async def acquire_all(self, keys, cost=1.0, **kwargs):
+        self.paid.extend((key, cost) for key in keys)
+        return await super().acquire_all(keys, cost, **kwargs)
+
 
 @pytest.fixture
 async def close_exchanges():

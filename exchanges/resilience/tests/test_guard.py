@@ -134,3 +134,13 @@ async def test_a_cancelled_probe_is_given_back(breaker):
     with pytest.raises(asyncio.CancelledError):
         await task
     assert not (await breaker.state(VENUE))["probing"]
+
+
+async def test_a_batch_sends_a_script_redis_does_not_know_yet_in_full(prefix):
+    from exchanges.resilience.connection import Lua, async_client, run_batch
+
+    script = Lua(f"-- {prefix}\nreturn redis.call('INCRBY', KEYS[1], ARGV[1])")  # a SHA no server has seen
+    key, other = f"{prefix}:batch", f"{prefix}:other"
+    results = await run_batch(async_client(), [("SET", key, "1"), (script, [key], [2]), ("SET", other, "x")])
+    assert results == [True, 3, True]
+    assert await run_batch(async_client(), [(script, [key], [1]), ("GET", other)]) == [4, "x"]  # known now

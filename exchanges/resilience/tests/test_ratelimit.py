@@ -137,3 +137,19 @@ async def test_two_processes_with_four_busy_workers_share_one_budget(limiter, pr
     assert expected * 0.85 <= len(stamps) <= expected + 2  # the budget was used, not wasted
     assert min(len(first), len(second)) >= len(stamps) * 0.3  # and shared, neither starved
     assert (await limiter.state("venue:shared"))["requests_last_minute"] == len(stamps)
+
+
+async def test_several_budgets_are_paid_in_turn(limiter):
+    """acquire_all = one acquire after the other: the second key's turn is reserved only once
+    the first one's has come, and a refusal takes nothing from the key that refused."""
+    await limiter.acquire("venue:a", rate=2, capacity=1)  # empty: the next turn in 0.5 s
+    started = time.monotonic()
+    assert await limiter.acquire_all(["venue:a", "apikey:b"], rate=2, capacity=1) == pytest.approx(0.5, abs=0.05)
+    assert time.monotonic() - started == pytest.approx(0.5, abs=0.1)
+    for key in ("venue:a", "apikey:b"):
+        assert (await limiter.state(key))["requests_last_minute"] == 1 + (key == "venue:a")
+    with pytest.raises(RateLimited) as refused:  # venue:a is empty again: its turn is 0.5 s away
+        await limiter.acquire_all(["apikey:c", "venue:a"], rate=2, capacity=1, max_wait=0.1)
+    assert "venue:a" in str(refused.value)
+    assert (await limiter.state("apikey:c"))["requests_last_minute"] == 1  # the first key had paid (as in turn)
+    assert (await limiter.state("venue:a"))["requests_last_minute"] == 2  # the refusing key had not
