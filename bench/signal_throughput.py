@@ -23,6 +23,7 @@ BASELINE_SAMPLE subscriptions in this one process and extrapolated to 10,000.
 import os
 
 os.environ.setdefault("BENCH_ORDERS_DB", "bench_bots")
+os.environ.setdefault("BENCH_ORDERS_REDIS_URL", "redis://127.0.0.1:6379/7")  # apart from the order benches
 
 import _orders  # noqa: E402
 
@@ -44,8 +45,8 @@ CONFIGS = [
     ("sma_crossover", {"fast": 10, "slow": 50}), ("sma_crossover", {"fast": 5, "slow": 20}),
     ("sma_crossover", {"fast": 20, "slow": 100}), ("rsi", {}), ("rsi", {"period": 7}),
     ("rsi", {"period": 21, "oversold": 25, "overbought": 75}), ("macd", {}),
-    ("macd", {"fast": 8, "slow": 21, "signal": 5}), ("bollinger", {}), ("bollinger", {"period": 10}),
-    ("bollinger", {"period": 30, "std": 2.5}), ("sma_crossover", {"fast": 3, "slow": 8}),
+    ("macd", {"fast": 8, "slow": 21, "signal": 5}), ("bollinger", {}), ("bollinger", {"window": 10}),
+    ("bollinger", {"window": 30, "num_std": 2.5}), ("sma_crossover", {"fast": 3, "slow": 8}),
 ]  # fmt: skip
 
 
