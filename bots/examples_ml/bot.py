@@ -52,7 +52,9 @@ class MlExampleBot(CustomBot):
     name = "ML example (logistic regression)"
     description = (
         "Predicts the probability that the next candle closes higher with a scikit-learn model trained on the "
-        "platform's sample candles; buys above the buy threshold, sells below the sell threshold."
+        "platform's sample candles; buys above the buy threshold, sells below the sell threshold. An example of "
+        "the SDK, not a strategy: the sample is synthetic, and the listing's figures on it include the candles the "
+        "model was trained on (in-sample, so optimistic)."
     )
     bot_type = "ML"
     strategy_schema = {
