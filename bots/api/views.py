@@ -73,13 +73,11 @@ class BotApi(TenantApi):
 
     @extend_schema(responses={204: None, 409: dict})
     def delete(self, request, bot_id: int):
-        bot = selectors.bot_get_own(tenant=request.tenant, bot_id=bot_id)
-        if bot.subscriptions.exists():
-            return Response({"detail": "Subscriptions use this bot: unpublish it instead.", "code": "in_use"}, 409)
-        for file in bot.files.all():
-            catalog.bot_file_delete(file=file)
-        bot.delete()
-        return Response(status=204)
+        try:
+            catalog.bot_delete(bot=selectors.bot_get_own(tenant=request.tenant, bot_id=bot_id))
+        except catalog.BotInUse as exc:
+            return Response({"detail": str(exc), "code": "in_use"}, status=status.HTTP_409_CONFLICT)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class BotFilesApi(TenantApi):

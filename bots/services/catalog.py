@@ -118,13 +118,13 @@ def bot_listing_backtest(*, bot: Bot) -> dict:
     from bots.data import SAMPLE_SYMBOL, sample_candles
     from bots.engine.backtest import run_backtest
     from bots.services.configs import with_defaults
-    from bots.services.runtime import BotUnavailable, bot_load
+    from bots.services.runtime import BotUnavailable, SandboxedBot, bot_load
 
     try:
         instance = bot_load(bot=bot, strategy_config=with_defaults(bot.strategy_schema, {}))
         candles = sample_candles("1h")
-        if instance.signals(candles.head(60)) is None:  # candle by candle through the sandbox: keep it short
-            candles = candles.tail(settings.BOTS_LISTING_SANDBOX_CANDLES)
+        if isinstance(instance, SandboxedBot):  # candle by candle, a process each: keep it short
+            candles = candles.tail(settings.BOTS_LISTING_SANDBOX_CANDLES).reset_index(drop=True)
         result = run_backtest(bot=instance, candles=candles)
     except (BotUnavailable, ValueError) as exc:
         summary = {"error": str(exc)}
@@ -202,6 +202,21 @@ def bot_file_upload(
         Bot.objects.filter(pk=bot.pk).update(updated_at=timezone.now())
     log.info("bot %s: %s file %s uploaded (%s, %d bytes)", bot.pk, file_type, name, verdict.format, verdict.size)
     return record
+
+
+class BotInUse(Exception):
+    """Subscriptions run the bot: it cannot be deleted (unpublish it instead)."""
+
+
+def bot_delete(*, bot: Bot) -> None:
+    if bot.author_id is None:
+        raise ValidationError({"bot": "Built-in bots cannot be deleted."})
+    if bot.subscriptions.exists():
+        raise BotInUse("Subscriptions use this bot: unpublish it instead.")
+    with transaction.atomic():
+        for file in bot.files.all():
+            bot_file_delete(file=file)
+        bot.delete()
 
 
 def bot_file_delete(*, file: BotFile) -> None:

@@ -82,6 +82,16 @@ class TestCatalog:
         again = api(owner).post("/api/v1/bots/", body, format="json")
         assert again.status_code == 400 and "name" in again.json()
 
+    def test_a_bot_in_use_is_not_deleted_an_unused_one_is(self, api, owner, tenant):
+        from bots.tests.factories import SubscriptionFactory
+
+        used = SubscriptionFactory(connection__tenant=tenant).bot
+        unused = BotFactory(author=tenant)
+        response = api(owner).delete(f"/api/v1/bots/{used.pk}/")
+        assert response.status_code == 409 and response.json()["code"] == "in_use"
+        assert api(owner).delete(f"/api/v1/bots/{unused.pk}/").status_code == 204
+        assert set(Bot.objects.filter(author=tenant)) == {used}
+
     def test_a_bad_schema_is_refused_naming_the_field(self, api, owner):
         body = {"name": "Broken", "strategy_schema": {"type": "objekt"}}
         response = api(owner).post("/api/v1/bots/", body, format="json")
