@@ -164,9 +164,7 @@ class SubscriptionApi(TenantApi):
     def delete(self, request, subscription_id: int):
         """Stops it (its signals and orders stay for the record)."""
         sub = selectors.subscription_get(tenant=request.tenant, subscription_id=subscription_id)
-        if sub.status != "stopped":
-            sub = subscriptions.subscription_move(subscription=sub, move="stop")
-        return Response(s.SubscriptionSerializer(sub).data)
+        return Response(s.SubscriptionSerializer(subscriptions.subscription_stop(subscription=sub)).data)
 
 
 class SubscriptionMoveApi(TenantApi):

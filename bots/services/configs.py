@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-CONFIG_FIELDS = ("strategy_config", "execution_config", "risk_config")
 SCHEMA_FIELDS = {"strategy_config": "strategy_schema", "execution_config": "execution_schema",
                  "risk_config": "risk_schema"}  # fmt: skip
 

@@ -8,7 +8,6 @@ loaded by the safe loaders only (skops with trusted types, ONNX); nothing is unp
 
 from __future__ import annotations
 
-import hashlib
 import json
 from functools import cache
 
@@ -107,7 +106,3 @@ def feature_key(instance) -> tuple:
         return instance.feature_key()
     except Exception:  # a bot without a usable key shares nothing
         return ("instance", id(instance))
-
-
-def config_digest(config: dict) -> str:
-    return hashlib.sha1(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]  # noqa: S324

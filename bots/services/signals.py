@@ -60,11 +60,6 @@ def book_for(subscription_ids) -> Book:
     return book
 
 
-def subscription_holding(subscription: Subscription) -> Decimal:
-    """Base amount the subscription's own fills hold (long only)."""
-    return book_for([subscription.pk]).holding.get(subscription.pk, Decimal(0))
-
-
 def _decimal(value, field: str) -> Decimal | None:
     if value in (None, ""):
         return None

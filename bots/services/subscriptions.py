@@ -86,3 +86,10 @@ def subscription_move(*, subscription: Subscription, move: str) -> Subscription:
             current.error = ""
         current.save(update_fields=["status", "error", "updated_at"])
     return current
+
+
+def subscription_stop(*, subscription: Subscription) -> Subscription:
+    """Stop it; a stopped subscription stays as it is (its signals and orders are kept)."""
+    if subscription.status == SubscriptionStatus.STOPPED:
+        return subscription
+    return subscription_move(subscription=subscription, move="stop")
