@@ -181,17 +181,23 @@ class Order(TenantOwnedModel):
         previous, self.status = self.status, status
         if status in FINAL and self.closed_at is None:
             self.closed_at = timezone.now()
-        return OrderEvent.objects.create(
-            order=self, tenant_id=self.tenant_id, from_status=previous, to_status=status, reason=reason,
-            data=data or {},
-        )  # fmt: skip
+        return self._event(from_status=previous, to_status=status, reason=reason, data=data or {})
 
     def note(self, kind: str, reason: str, data: dict | None = None) -> OrderEvent:
         """An event without a status move: a retry scheduled, a failover, a discrepancy."""
-        return OrderEvent.objects.create(
-            order=self, tenant_id=self.tenant_id, from_status=self.status, to_status=self.status, kind=kind,
-            reason=reason, data=data or {},
-        )  # fmt: skip
+        return self._event(from_status=self.status, to_status=self.status, kind=kind, reason=reason, data=data or {})
+
+    #: a list while a caller collects this order's events to write them itself, with the
+    #: order's update in one statement (trading.services.sent); None: each is saved at once
+    deferred_events: list[OrderEvent] | None = None
+
+    def _event(self, **fields) -> OrderEvent:
+        event = OrderEvent(order=self, tenant_id=self.tenant_id, **fields)
+        if self.deferred_events is not None:
+            self.deferred_events.append(event)
+        else:
+            event.save(force_insert=True)
+        return event
 
 
 class OrderEvent(TenantOwnedModel):

@@ -366,29 +366,37 @@ def apply_exchange_order(order_id: int, answer: ex.Order, *, reason: str) -> Ord
     return order
 
 
-class _Moved(Exception):
-    """The order row is no longer as this worker sent it."""
-
-
 def apply_sent(sent: Order, answer: ex.Order, *, reason: str) -> Order:
     """``apply_exchange_order`` for the order this worker has just claimed and sent, without
     reading and locking it again first: its update is conditional on the row still being
     as claimed (``submitting``, the same attempt), which only this worker moves on from
-    (every other writer changes the status or the attempt first). Anything else: the
-    general path, under the row lock."""
+    (every other writer changes the status or the attempt first), and goes with its events
+    and the position lock in one statement (trading.services.sent). Anything else, or
+    another database than PostgreSQL: the general path, under the row lock."""
+    from django.db import connection as database
+
+    from trading.services import sent as writes
+
+    if database.vendor != "postgresql":
+        return apply_exchange_order(sent.pk, answer, reason=reason)
     loaded = rows.field_values(sent)
     try:
         with transaction.atomic():
-            before, trade = _adopt(sent, answer, reason)
-            changed = rows.changed_fields(sent, loaded, always=("updated_at",))
+            sent.deferred_events = []
+            try:
+                before, trade = _adopt(sent, answer, reason)
+            finally:
+                events, sent.deferred_events = sent.deferred_events, None
             sent.updated_at = timezone.now()
-            still_ours = Order.objects.filter(
-                pk=sent.pk, status=loaded["status"], attempts=loaded["attempts"], submitted_at=loaded["submitted_at"]
-            ).update(**{name: getattr(sent, name) for name in changed})
-            if not still_ours:
-                raise _Moved
-            _after_adopt(sent, before, trade)
-    except _Moved:
+            changed = rows.changed_fields(sent, loaded, always=("updated_at",))
+            position = writes.sent_write(sent, loaded, changed, events, trade)
+            if trade is not None and position is not None:
+                writes.fill_write(position, trade)
+            elif trade is not None:
+                _record_fill(trade)  # the first fill of this connection and symbol: the row is created
+            hooks.order_updated(sent, before=before, trade=trade)
+            published(sent)
+    except writes.Moved:
         return apply_exchange_order(sent.pk, answer, reason=reason)
     return sent
 

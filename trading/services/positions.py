@@ -23,7 +23,7 @@ from exchanges.symbols import split as split_symbol
 from trading.models import Position, Trade
 from trading.services.balances import total_balance
 
-__all__ = ["apply_fill", "position_apply_trade", "total_balance"]
+__all__ = ["POSITION_APPLIED", "apply_fill", "position_apply_trade", "position_move", "total_balance"]
 
 logger = logging.getLogger(__name__)
 ZERO = Decimal(0)
@@ -80,7 +80,7 @@ def _locked_position(trade: Trade) -> Position:
     return position
 
 
-_APPLIED = ("quantity", "average_price", "realized_pnl", "fees", "opened_at", "updated_at")  # what a fill moves
+POSITION_APPLIED = ("quantity", "average_price", "realized_pnl", "fees", "opened_at", "updated_at")  # what a fill moves
 
 
 def position_apply_trade(*, trade: Trade) -> Position:
@@ -89,19 +89,25 @@ def position_apply_trade(*, trade: Trade) -> Position:
     (the trade may still be unsaved: its realized PnL is then set for its insert)."""
     with transaction.atomic(savepoint=False):
         position = _locked_position(trade)
-        was = position.quantity
-        delta = trade.amount if trade.side == "buy" else -trade.amount
-        quantity, average, gross = apply_fill(was, position.average_price, delta, trade.price)
-        fee = fee_in_quote(trade, equivalents=trade.tenant.equivalent_quotes or ())
-        position.quantity, position.average_price = quantity, average
-        position.realized_pnl += gross - fee
-        position.fees += fee
-        if quantity == 0:
-            position.opened_at = None
-        elif was == 0 or (was > 0) != (quantity > 0):
-            position.opened_at = trade.executed_at or timezone.now()
-        position.save(update_fields=_APPLIED)
-        trade.realized_pnl = gross - fee
+        position_move(position, trade)
+        position.save(update_fields=POSITION_APPLIED)
         if trade.pk is not None:
             trade.save(update_fields=["realized_pnl"])
     return position
+
+
+def position_move(position: Position, trade: Trade) -> None:
+    """The fill applied to the position in memory (the caller holds its row lock and writes
+    ``POSITION_APPLIED``), and the fill's realized PnL set on the trade."""
+    was = position.quantity
+    delta = trade.amount if trade.side == "buy" else -trade.amount
+    quantity, average, gross = apply_fill(was, position.average_price, delta, trade.price)
+    fee = fee_in_quote(trade, equivalents=trade.tenant.equivalent_quotes or ())
+    position.quantity, position.average_price = quantity, average
+    position.realized_pnl += gross - fee
+    position.fees += fee
+    if quantity == 0:
+        position.opened_at = None
+    elif was == 0 or (was > 0) != (quantity > 0):
+        position.opened_at = trade.executed_at or timezone.now()
+    trade.realized_pnl = gross - fee

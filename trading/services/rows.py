@@ -68,3 +68,26 @@ def changed_fields(instance: models.Model, before: dict[str, object], *, always:
     then writes only those, not every column of a wide row."""
     changed = [name for name, value in before.items() if getattr(instance, name) != value]
     return changed + [name for name in always if name not in changed]
+
+
+def insert_values(instances: list[models.Model], connection) -> tuple[str, list]:
+    """``INSERT INTO table (columns) VALUES (...), ...`` of unsaved instances of one model
+    (every concrete field but the generated primary key, prepared as ``save()`` would)."""
+    meta = type(instances[0])._meta
+    fields = [field for field in meta.concrete_fields if field is not meta.pk]
+    quote = connection.ops.quote_name
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    columns = ", ".join(quote(field.column) for field in fields)
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([placeholders] * len(instances))}"  # noqa: S608  (names from the model, values are parameters)
+    params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for obj in instances for field in fields]
+    return sql, params
+
+
+def update_assignments(instance: models.Model, names: list[str] | tuple[str, ...], connection) -> tuple[str, list]:
+    """``column = %s, ...`` for these fields of the instance, prepared as ``save(update_fields=...)``
+    would (``auto_now`` fields set to now)."""
+    meta = instance._meta
+    quote = connection.ops.quote_name
+    fields = [meta.get_field(name) for name in names]
+    sql = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    return sql, [field.get_db_prep_save(field.pre_save(instance, False), connection) for field in fields]

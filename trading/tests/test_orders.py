@@ -12,7 +12,7 @@ from exchanges.adapters.types import Credentials
 from exchanges.tests.factories import ExchangeConnectionFactory
 from trading.models import Order, OrderStatus
 from trading.models.orders import InvalidTransition
-from trading.services import execution, orders, reconcile
+from trading.services import execution, orders, positions, reconcile
 from trading.tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -150,6 +150,30 @@ class TestPipeline:
         position = binance.positions.get(symbol="BTC/USDT")
         assert position.quantity == Decimal("0.01")
 
+    def test_fills_on_a_held_position_move_it_and_realize_pnl(self, sim, tenant, binance,
+                                                            django_capture_on_commit_callbacks):  # fmt: skip
+        """A buy opens the position; a second buy and a partial sell move the held row (the
+        worker writes those in two statements): quantity, average entry and realized PnL as
+        the position rules say, each trade's realized PnL adding up to the position's."""
+        placed = []
+        for side, amount in (("buy", "0.01"), ("buy", "0.02"), ("sell", "0.012")):
+            intent = orders.intent_clean(symbol="BTC/USDT", side=side, amount=amount)
+            placed.append(place_and_send(django_capture_on_commit_callbacks, tenant=tenant, intent=intent,
+                                         connection=binance))  # fmt: skip
+        assert [order.status for order in placed] == ["filled"] * 3
+        first, second, sale = (order.trades.get() for order in placed)
+        assert sale.pk and sale.sequence == 1 and sale.connection_id == binance.pk
+        average = (first.price * first.amount + second.price * second.amount) / Decimal("0.03")
+        position = binance.positions.get(symbol="BTC/USDT")
+        assert position.quantity == Decimal("0.018")
+        assert abs(position.average_price - average) < Decimal("1e-12")
+        fee = positions.fee_in_quote(sale)
+        assert abs(sale.realized_pnl - ((sale.price - average) * Decimal("0.012") - fee)) < Decimal("1e-12")
+        assert position.realized_pnl == sum(t.realized_pnl for t in (first, second, sale))
+        for order in placed:
+            moves = list(order.events.values_list("from_status", "to_status"))
+            assert moves[1:] == [("pending", "submitting"), ("submitting", "filled")]
+
     def test_a_second_send_of_the_same_order_does_nothing(self, sim, tenant, binance,
                                                           django_capture_on_commit_callbacks):  # fmt: skip
         intent = orders.intent_clean(symbol="BTC/USDT", side="buy", amount="0.01")
@@ -181,6 +205,7 @@ class TestPipeline:
         assert order.status == "filled" and order.trades.count() == 1
         moves = list(order.events.values_list("from_status", "to_status"))
         assert moves[-2:] == [("submitting", "unknown"), ("unknown", "filled")]
+        assert ("submitting", "filled") not in moves  # the conditional write's events were rolled back
         assert binance.positions.get(symbol="BTC/USDT").quantity == Decimal("0.01")
 
     def test_cancel_an_open_limit_order_at_the_exchange(self, api, owner, sim, tenant, binance,
