@@ -51,6 +51,11 @@ def _start() -> asyncio.AbstractEventLoop:
         return _loop
 
 
+def loop() -> asyncio.AbstractEventLoop:
+    """The process's loop (started on first use), for ``call_soon_threadsafe``."""
+    return _start()
+
+
 def run(coro: Coroutine[object, object, T], *, timeout: float | None = 60) -> T:
     """Run ``coro`` on the process's exchange loop and wait for its result."""
     future = asyncio.run_coroutine_threadsafe(coro, _start())

@@ -7,11 +7,11 @@ import logging
 log = logging.getLogger(__name__)
 
 
-def _publish(tenant_id: int, event: str, data: dict) -> None:
+def _publish(tenant_id: int, event: str, data: dict, key=None) -> None:
     from dashboard.events import tenant_event_publish
 
     try:
-        tenant_event_publish(tenant_id=tenant_id, event=event, data=data, wait=False)
+        tenant_event_publish(tenant_id=tenant_id, event=event, data=data, wait=False, key=key)
     except Exception:  # a push is a nicety; the row is the truth
         log.warning("could not push %s to tenant %s", event, tenant_id, exc_info=True)
 
@@ -29,4 +29,4 @@ def backtest_publish(*, backtest) -> None:
     _publish(backtest.tenant_id, "backtest", {
         "id": backtest.pk, "status": backtest.status, "progress": backtest.progress, "error": backtest.error,
         "figures": {k: v for k, v in (backtest.figures or {}).items() if k != "equity_curve"},
-    })  # fmt: skip
+    }, key=("backtest", backtest.pk))  # fmt: skip

@@ -101,3 +101,8 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
 
     async def dashboard_event(self, message):
         await self.send_json({"event": message["event"], "data": message["data"]})
+
+    async def dashboard_events(self, message):
+        """Several events pushed together (dashboard.events.tenant_event_publish): one frame each."""
+        for event in message["events"]:
+            await self.send_json({"event": event["event"], "data": event["data"]})

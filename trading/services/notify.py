@@ -34,6 +34,7 @@ def order_payload(order) -> dict:
 def order_changed(order) -> None:
     """Best effort: a dashboard that misses this catches up from the API."""
     try:
-        tenant_event_publish(tenant_id=order.tenant_id, event="order", data=order_payload(order), wait=False)
+        tenant_event_publish(tenant_id=order.tenant_id, event="order", data=order_payload(order), wait=False,
+                             key=("order", order.pk))  # fmt: skip
     except Exception:  # noqa: BLE001  (the order itself is saved; a push is not worth failing it)
         log.warning("could not publish order %s to the dashboards", order.pk, exc_info=True)

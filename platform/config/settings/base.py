@@ -116,6 +116,10 @@ CHANNEL_LAYERS = {
     }
 }
 
+#: pushes from hot paths (orders, signals, backtest progress) are gathered per tenant this
+#: long and sent as one message; a newer state of the same order replaces the older one
+DASHBOARD_PUSH_COALESCE_MS = env.float("DASHBOARD_PUSH_COALESCE_MS", default=25)
+
 # --- Celery ----------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)

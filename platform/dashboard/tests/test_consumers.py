@@ -45,6 +45,36 @@ async def test_a_member_receives_their_tenants_events_across_redis(owner, outsid
     await theirs.disconnect()
 
 
+async def test_hot_path_pushes_are_coalesced_and_an_orders_newest_state_wins(owner, outsider, tenant):
+    """wait=False pushes (the order pipeline's) go out together per tenant: an order that moved
+    twice meanwhile arrives once, as it is now; events without a key all arrive, in order."""
+    mine = socket(await database_sync_to_async(session_cookie)(owner))
+    theirs = socket(await database_sync_to_async(session_cookie)(outsider))
+    assert (await mine.connect())[0] is True and (await theirs.connect())[0] is True
+    await mine.receive_json_from()
+    await theirs.receive_json_from()
+
+    def publish():
+        for order, status in ((1, "submitting"), (2, "submitting"), (1, "filled")):
+            tenant_event_publish(tenant_id=tenant.pk, event="order", data={"id": order, "status": status},
+                                 wait=False, key=("order", order))  # fmt: skip
+        tenant_event_publish(tenant_id=tenant.pk, event="signal", data={"n": 1}, wait=False)
+        tenant_event_publish(tenant_id=tenant.pk, event="signal", data={"n": 2}, wait=False)
+
+    await database_sync_to_async(publish)()
+    frames = [await mine.receive_json_from(timeout=5) for _ in range(4)]
+    assert frames == [
+        {"event": "order", "data": {"id": 1, "status": "filled"}},
+        {"event": "order", "data": {"id": 2, "status": "submitting"}},
+        {"event": "signal", "data": {"n": 1}},
+        {"event": "signal", "data": {"n": 2}},
+    ]
+    assert await mine.receive_nothing(timeout=0.3)
+    assert await theirs.receive_nothing(timeout=0.3)
+    await mine.disconnect()
+    await theirs.disconnect()
+
+
 async def test_a_socket_without_a_session_is_closed():
     communicator = socket()
     connected, code = await communicator.connect()
