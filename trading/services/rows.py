@@ -83,6 +83,31 @@ def insert_values(instances: list[models.Model], connection) -> tuple[str, list]
     return sql, params
 
 
+def insert_select(
+    instances: list[models.Model], connection, *, source: str, columns: dict[str, str]
+) -> tuple[str, list]:
+    """``insert_values`` for a data-modifying statement whose ``source`` (a CTE of one row)
+    gives some values: ``INSERT INTO table (...) SELECT ..., source.column FROM source``;
+    ``columns`` maps attnames to the source's columns. The other values are parameters,
+    cast to their column's type (a SELECT list does not infer it)."""
+    meta = type(instances[0])._meta
+    fields = [field for field in meta.concrete_fields if field is not meta.pk]
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(field.column) for field in fields)
+    selects, params = [], []
+    for obj in instances:
+        items = []
+        for field in fields:
+            if field.attname in columns:
+                items.append(f"{source}.{quote(columns[field.attname])}")
+            else:
+                items.append(f"%s::{field.db_type(connection)}")
+                params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
+        selects.append(f"SELECT {', '.join(items)} FROM {source}")  # noqa: S608  (names from the model)
+    sql = f"INSERT INTO {quote(meta.db_table)} ({names}) {' UNION ALL '.join(selects)}"  # noqa: S608  (names from the model, values are parameters)
+    return sql, params
+
+
 def update_assignments(instance: models.Model, names: list[str] | tuple[str, ...], connection) -> tuple[str, list]:
     """``column = %s, ...`` for these fields of the instance, prepared as ``save(update_fields=...)``
     would (``auto_now`` fields set to now)."""

@@ -291,3 +291,48 @@ def test_a_split_order_is_a_parent_whose_children_fill_at_each_exchange(
     assert parent.status == "filled" and parent.filled == Decimal("3")
     assert len(sim.orders("binance")) == 1 and len(sim.orders("okx")) == 1
     assert parent.events.filter(reason__startswith="split across exchanges").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+class TestPlacedInOneStatement:
+    """Outside a transaction an order and its first event are written in one statement (no
+    BEGIN / COMMIT of their own); the send is queued once that statement has committed."""
+
+    def test_the_order_its_event_and_its_queued_send(self, api, owner, binance, monkeypatch):
+        from trading import tasks
+
+        queued = []
+        monkeypatch.setattr(tasks.order_send, "apply_async", lambda args, **kw: queued.append(args[0]))
+        body = {"symbol": "BTC/USDT", "side": "buy", "amount": "0.01", "connection": binance.pk}
+        response = api(owner).post("/api/v1/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="one-statement")
+        assert response.status_code == 202
+        order = Order.objects.get(pk=response.json()["id"])
+        assert queued == [order.pk]
+        assert order.status == "pending" and order.amount == Decimal("0.01") and order.remaining == Decimal("0.01")
+        assert order.client_order_id == response.json()["client_order_id"] and order.created_by == owner
+        assert order.created_at is not None and order.idempotency_key == "one-statement"
+        event = order.events.get()
+        assert (event.from_status, event.to_status) == ("pending", "pending")
+        assert event.reason == "routed to Binance (explicit)"
+        assert event.data == {"considered": [{"ok": True, "label": "Binance", "reason": "", "connection": binance.pk}]}
+        assert event.tenant_id == order.tenant_id
+
+    def test_the_same_key_racing_returns_the_order_the_other_request_made(self, tenant, binance, monkeypatch):
+        """The insert refused by the idempotency constraint leaves nothing behind (the event
+        was in the same statement) and answers with the order that won."""
+        from trading import tasks
+
+        monkeypatch.setattr(tasks.order_send, "apply_async", lambda *args, **kw: None)
+        intent = orders.intent_clean(symbol="BTC/USDT", side="buy", amount="0.01")
+        first = orders.order_place(tenant=tenant, intent=intent, connection=binance, idempotency_key="race")
+        real = orders._idempotent
+        calls = []
+
+        def not_yet_seen(*args):  # the other request had not committed when this one looked
+            calls.append(args)
+            return None if len(calls) == 1 else real(*args)
+
+        monkeypatch.setattr(orders, "_idempotent", not_yet_seen)
+        second = orders.order_place(tenant=tenant, intent=intent, connection=binance, idempotency_key="race")
+        assert second.pk == first.pk
+        assert Order.objects.count() == 1 and first.events.count() == 1
