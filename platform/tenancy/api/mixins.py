@@ -11,10 +11,10 @@ from __future__ import annotations
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import BasePermission
 
+from tenancy.api.authentication import TENANT_HEADER
 from tenancy.models import Role, role_at_least
 from tenancy.resolution import SESSION_KEY, TenantNotFound, resolve_tenant
 
-TENANT_HEADER = "HTTP_X_TENANT"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -37,6 +37,11 @@ class TenantScopedMixin:
 
     def perform_authentication(self, request):
         super().perform_authentication(request)
+        context = getattr(request, "token_tenant_context", None)  # found with the token (TenantTokenAuthentication)
+        if context is not None:
+            request.tenant = request._request.tenant = context.tenant
+            request.tenant_role = request._request.tenant_role = context.role
+            return
         session = getattr(request._request, "session", None)
         try:
             context = resolve_tenant(

@@ -24,6 +24,43 @@ class TestTokenAuth:
         assert response.status_code == 400
         assert "Unable to log in" in response.json()["non_field_errors"][0]
 
+    def test_the_token_and_the_tenant_are_one_query(self, api, owner, tenant, other_tenant):
+        """A token call finds its user and its membership (header or first) in one query."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        MembershipFactory(tenant=other_tenant, user=owner, role=Role.VIEWER)
+        client = api(owner)
+        for header, slug, role in ((None, "acme", "owner"), ("globex", "globex", "viewer"),
+                                   (str(tenant.pk), "acme", "owner")):  # fmt: skip
+            extra = {"HTTP_X_TENANT": header} if header else {}
+            with CaptureQueriesContext(connection) as queries:
+                me = client.get("/api/v1/me/", **extra)
+            assert me.status_code == 200
+            assert (me.json()["current_tenant"]["slug"], me.json()["current_role"]) == (slug, role)
+            reads = [q["sql"] for q in queries.captured_queries if "authtoken_token" in q["sql"]]
+            assert len(reads) == 1 and "tenancy_membership" in reads[0]
+            sql = [q["sql"] for q in queries.captured_queries]
+            picks = [q for q in sql if "tenancy_membership" in q and "LIMIT 1" in q]
+            assert picks == reads  # no second lookup of the membership
+
+    def test_a_token_keeps_its_answers_outside_the_one_query(self, api, owner, outsider, tenant, other_tenant):
+        """A bad key and an inactive user are 401; a tenant the user is not in is 404; a
+        superuser acts as owner of any tenant; a user without a tenant is refused (403)."""
+        bad = api()
+        bad.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
+        assert bad.get("/api/v1/me/", HTTP_X_TENANT="acme").status_code == 401
+        client = api(owner)
+        owner.is_active = False
+        owner.save()
+        assert client.get("/api/v1/me/", HTTP_X_TENANT="acme").status_code == 401
+        assert api(outsider).get("/api/v1/me/", HTTP_X_TENANT="acme").status_code == 404
+        root = UserFactory(username="root", is_superuser=True, is_staff=True)
+        me = api(root).get("/api/v1/me/", HTTP_X_TENANT="globex").json()
+        assert (me["current_tenant"]["slug"], me["current_role"]) == ("globex", "owner")
+        loner = UserFactory(username="loner")
+        assert api(loner).get("/api/v1/orders/").status_code == 403
+
     def test_session_auth_works_too(self, client, owner):
         client.force_login(owner)
         assert client.get("/api/v1/me/").json()["current_tenant"]["name"] == "Acme Capital"
