@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from config.prepared import Prepared
 from exchanges.models import ExchangeConnection
+from tenancy.models import Tenant
 from tenancy.scoping import get_scoped_or_404, scoped
 
 
@@ -19,3 +21,14 @@ def connection_list(*, tenant, enabled: bool | None = None, exchange: str | None
 
 def connection_get(*, tenant, connection_id) -> ExchangeConnection:
     return get_scoped_or_404(ExchangeConnection, tenant=tenant, pk=connection_id)
+
+
+_FIND = Prepared(lambda tenant, pk: connection_list(tenant=Tenant(pk=tenant)).filter(pk=pk)[:1], tenant=int, pk=int)
+
+
+def connection_find(*, tenant, connection_id) -> ExchangeConnection | None:
+    """The tenant's connection with this id, or None (missing or another tenant's: the same
+    answer). Compiled once per process: every order request names its connection."""
+    if tenant is None:
+        return None
+    return _FIND.first(tenant=tenant.pk, pk=connection_id)

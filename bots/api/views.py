@@ -11,7 +11,7 @@ from bots import selectors
 from bots.api import serializers as s
 from bots.services import backtests, catalog, subscriptions
 from bots.services.performance import subscription_performance
-from exchanges.selectors import connection_list
+from exchanges.selectors import connection_find
 from tenancy.models import Role
 from trading.api.views import TenantApi
 
@@ -25,7 +25,7 @@ def _page(request, view, queryset, serializer, **context):
 def _connection(request, connection_id, field="connection"):
     if connection_id is None:
         return None
-    connection = connection_list(tenant=request.tenant).filter(pk=connection_id).first()
+    connection = connection_find(tenant=request.tenant, connection_id=connection_id)
     if connection is None:  # missing or another tenant's: the same answer
         raise ValidationError({field: f"No connection {connection_id} in {request.tenant.name}."})
     return connection

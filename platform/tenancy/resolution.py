@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from config.prepared import Prepared
 from tenancy.models import Membership, Role, Tenant, role_at_least
 
 SESSION_KEY = "tenant_id"
@@ -49,18 +50,30 @@ def _context_for(user, **lookup) -> TenantContext | None:
     return TenantContext(membership.tenant, membership.role) if membership else None
 
 
+def _token_memberships(key):
+    return Membership.objects.select_related("tenant", "user__auth_token").filter(
+        user__auth_token__key=key, user__is_active=True, user__is_superuser=False, tenant__is_active=True
+    )
+
+
+# the token request's one query, compiled once per process (config.prepared)
+_TOKEN_FIRST = Prepared(lambda key: _token_memberships(key).order_by("created_at", "pk")[:1], key=str)
+_TOKEN_BY_PK = Prepared(lambda key, pk: _token_memberships(key).filter(tenant__pk=pk)[:1], key=str, pk=int)
+_TOKEN_BY_SLUG = Prepared(lambda key, slug: _token_memberships(key).filter(tenant__slug=slug)[:1], key=str, slug=str)
+
+
 def membership_for_token(key: str, explicit=None) -> Membership | None:
     """For an API token's request, in one query: the membership ``resolve_tenant`` would pick
     (the ``explicit`` tenant, else the first one), with its tenant and its active user and
     that user's token. None when there is none (a bad key, an inactive user, no such
     membership) and for superusers, whose rule differs: the caller then authenticates and
     resolves one step at a time, which gives the same answers (401, 404) as always."""
-    memberships = Membership.objects.select_related("tenant", "user__auth_token").filter(
-        user__auth_token__key=key, user__is_active=True, user__is_superuser=False, tenant__is_active=True
-    )
-    if explicit not in (None, ""):
-        return memberships.filter(**{f"tenant__{k}": v for k, v in _lookup(explicit).items()}).first()
-    return memberships.order_by("created_at", "pk").first()
+    if explicit in (None, ""):
+        return _TOKEN_FIRST.first(key=key)
+    lookup = _lookup(explicit)
+    if "pk" in lookup:
+        return _TOKEN_BY_PK.first(key=key, pk=lookup["pk"])
+    return _TOKEN_BY_SLUG.first(key=key, slug=lookup["slug"])
 
 
 def resolve_tenant(*, user, explicit=None, session_tenant_id=None) -> TenantContext:

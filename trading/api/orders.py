@@ -6,7 +6,7 @@ from rest_framework import status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
-from exchanges.selectors import connection_list
+from exchanges.selectors import connection_find
 from tenancy.scoping import get_scoped_or_404, scoped
 from trading.api import order_serializers as s
 from trading.api.views import TenantApi
@@ -41,7 +41,7 @@ class OrderListApi(TenantApi):
         connection_id = fields.pop("connection", None)
         connection = None
         if connection_id is not None:
-            connection = connection_list(tenant=request.tenant).filter(pk=connection_id).first()
+            connection = connection_find(tenant=request.tenant, connection_id=connection_id)
             if connection is None:  # missing or another tenant's: the same answer
                 return Response({"connection": [f"No connection {connection_id} in {request.tenant.name}."]}, 400)
         policy = fields.pop("routing", None) or (Routing.EXPLICIT if connection else Routing.PRIORITY)

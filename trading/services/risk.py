@@ -24,6 +24,7 @@ import contextvars
 from dataclasses import dataclass
 from decimal import Decimal
 
+from config.prepared import Prepared
 from exchanges.adapters.errors import ExchangeError
 from exchanges.adapters.types import Market
 from exchanges.precision import truncate
@@ -38,6 +39,23 @@ class Assessment:
     price: Decimal  # the expected price per unit the checks used (market quote, fee excluded)
 
 
+def _settings_of(tenant):
+    from trading.models import TradingSettings
+
+    return TradingSettings.objects.filter(tenant_id=tenant)[:1]
+
+
+def _open_positions_of(connection):
+    from trading.models import Position
+
+    rows = Position.objects.filter(connection_id=connection).exclude(quantity=0).order_by()
+    return rows.values_list("symbol", "quantity", "average_price")
+
+
+# read by every order request: compiled once per process (config.prepared)
+_SETTINGS = Prepared(_settings_of, tenant=int)
+_OPEN_POSITIONS = Prepared(_open_positions_of, connection=int)
+
 _limits_in_use: contextvars.ContextVar = contextvars.ContextVar("trading_limits_in_use", default=None)
 
 
@@ -48,7 +66,11 @@ def trading_settings(*, tenant):
     current = _limits_in_use.get()
     if current is not None and current.tenant_id == tenant.pk:
         return current
-    return TradingSettings.objects.filter(tenant=tenant).first() or TradingSettings(tenant=tenant)
+    found = _SETTINGS.first(tenant=tenant.pk)
+    if found is not None:
+        found.tenant = tenant
+        return found
+    return TradingSettings(tenant=tenant)
 
 
 @contextlib.contextmanager
@@ -136,10 +158,7 @@ def _assess(tenant, connection, intent, market, limits, reference_price) -> Asse
 
 def open_positions(*, connection) -> dict[str, tuple[Decimal, Decimal | None]]:
     """symbol -> (signed quantity, average price) of the connection's open positions."""
-    from trading.models import Position
-
-    rows = Position.objects.filter(connection=connection).exclude(quantity=0)
-    return {symbol: (qty, avg) for symbol, qty, avg in rows.values_list("symbol", "quantity", "average_price")}
+    return {symbol: (qty, avg) for symbol, qty, avg in _OPEN_POSITIONS.all(connection=connection.pk)}
 
 
 def tenant_capital(*, tenant) -> Decimal:
