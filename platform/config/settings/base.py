@@ -98,7 +98,7 @@ REDIS_URL = env.str("REDIS_URL", default=DEFAULT_REDIS_URL)
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="platform"),
     }
