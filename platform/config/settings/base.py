@@ -122,6 +122,9 @@ DASHBOARD_PUSH_COALESCE_MS = env.float("DASHBOARD_PUSH_COALESCE_MS", default=25)
 
 # --- Celery ----------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+# Kombu's Redis transport with one client per pool instead of one per publish and ack
+# (config/broker.py); other brokers keep their own transport.
+CELERY_BROKER_TRANSPORT = "config.broker:Transport" if CELERY_BROKER_URL.startswith("redis://") else None
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_SERIALIZER = "json"
