@@ -52,7 +52,8 @@ def _guarded(method):
 
         token = _inside_guard.set(True)
         try:
-            async with guarded(**adapter_keys(self, method.__name__)):
+            keys = adapter_keys(self, method.__name__)
+            async with guarded(**keys, check_on_first_request=self.requests_check_breakers):
                 return await method(self, *args, **kwargs)
         finally:
             _inside_guard.reset(token)
@@ -74,6 +75,9 @@ class ExchangeAdapter(ABC):
     #: even prices need the account's keys (Robinhood signs every request): public data
     #: then comes per connection instead of once per exchange
     public_data_needs_credentials: bool = False
+    #: every request the adapter sends asks the call's circuit breakers first, with its shared
+    #: budget (exchanges.resilience.ccxt_budget): the guard then leaves its check to them
+    requests_check_breakers: bool = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -52,6 +52,9 @@ class CcxtAdapter(ExchangeAdapter):
     duplicate_order_messages: tuple[str, ...] = ()
     #: request timeout in milliseconds
     timeout_ms: int = 10_000
+    #: the pooled instances pay every request from the shared budget (ccxt_pool), which asks
+    #: the call's breakers with the first one
+    requests_check_breakers = True
 
     def __init__(self, *args, ccxt_id: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -25,8 +25,7 @@ _TTL = 86_400  # a breaker nobody touched for a day is forgotten (closed)
 
 # Every key of one call in one round trip, in order: KEYS are (breaker, probe) pairs. The
 # first open key refuses the call and gives back the probes won for the keys before it.
-_BEFORE_CALL = Lua(
-    """
+BEFORE_CALL_SOURCE = """
 local now = nil
 local probes = {}
 for i = 1, #KEYS, 2 do
@@ -54,7 +53,7 @@ local won = {'closed'}
 for _, probe in ipairs(probes) do won[#won + 1] = tostring(probe / 2) end
 return won
 """
-)
+_BEFORE_CALL = Lua(BEFORE_CALL_SOURCE)
 
 _FAILURE = Lua(
     """
@@ -130,9 +129,19 @@ class CircuitBreaker:
         """``before_call`` for every key of one call, in one round trip: CircuitOpen for the
         first open key (probes won for the keys before it are given back), else the keys
         whose half-open probe this caller holds."""
+        redis_keys, args = self.check_arguments(keys)
+        return self.check_answer(keys, await _BEFORE_CALL(async_client(self._redis_url), redis_keys, args))
+
+    def check_arguments(self, keys: list[str]) -> tuple[list[str], list]:
+        """``before_calls``' script keys and arguments, for a caller that runs it with
+        another script in the same round trip (ratelimit.RateLimiter.acquire_checked)."""
         probe_ms = int(self._setting(self._probe_seconds, "CIRCUIT_BREAKER_PROBE_SECONDS") * 1000)
-        redis_keys = [name for key in keys for name in self.redis_keys(key)]
-        verdict, *rest = await _BEFORE_CALL(async_client(self._redis_url), redis_keys, [probe_ms])
+        return [name for key in keys for name in self.redis_keys(key)], [probe_ms]
+
+    @staticmethod
+    def check_answer(keys: list[str], answer: list) -> list[str]:
+        """``before_calls``' verdict from its script's answer: CircuitOpen, or the probes won."""
+        verdict, *rest = answer
         if verdict == "open":
             raise CircuitOpen(keys[int(rest[0]) - 1], retry_after=float(rest[1]))
         return [keys[int(index) - 1] for index in rest]

@@ -21,6 +21,7 @@ import time
 from collections.abc import Mapping
 
 from exchanges.resilience import conf
+from exchanges.resilience.guard import deferred_guard
 from exchanges.resilience.ratelimit import RateLimiter, budget_from_ccxt
 from exchanges.resilience.ratelimit import limiter as default_limiter
 
@@ -76,9 +77,14 @@ def install_on_ccxt(
                 signed_endpoints[endpoint] = is_signed(exchange, path, api, method, params)
             if signed_endpoints[endpoint]:
                 keys = [public_key, private_key] if signed_pays_public else [private_key]
-        if len(keys) == 1:
+        guard = deferred_guard()  # the call's breaker check, deferred to its first request
+        paid = guard is not None and await guard.check_with(
+            lambda: limiter.acquire_checked(keys, cost, rate=rate, capacity=capacity, max_wait=max_wait,
+                                            breaker=guard.breaker, breaker_keys=guard.keys, probes=guard.probes)
+        )  # fmt: skip
+        if not paid and len(keys) == 1:
             await limiter.acquire(keys[0], cost, rate=rate, capacity=capacity, max_wait=max_wait)
-        else:  # both budgets, in turn, in one round trip while neither makes it wait
+        elif not paid:  # both budgets, in turn, in one round trip while neither makes it wait
             await limiter.acquire_all(keys, cost, rate=rate, capacity=capacity, max_wait=max_wait)
         try:
             return await original(path, api, method, params, config)

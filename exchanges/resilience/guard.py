@@ -6,7 +6,10 @@
 Before: every key's breaker is asked (CircuitOpen while one is open; a probe won for one
 key is given back if another is open). After: breakers and health are told the outcome.
 Each is one Redis round trip for all the keys of the call (a script before, a pipeline
-after a success), not one per key and kind.
+after a success), not one per key and kind. With ``check_on_first_request`` (ccxt adapters,
+whose every request pays the shared budget first: ccxt_budget) the check is made by the
+call's first request, in the same script as that request's budget: one round trip fewer
+per call, and a call that makes no request neither asks nor records anything.
 Errors are blamed where they belong:
 
 - no answer, maintenance, 5xx, timeout (ExchangeConnectionError, ExchangeUnavailable):
@@ -24,6 +27,7 @@ its ``retry_after``. Other exceptions are bugs: they pass through, nothing is re
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -60,6 +64,46 @@ class Guard:
     keys: list[str]
     probes: list[str] = field(default_factory=list)  # keys whose half-open probe this call is
     latency_ms: float | None = None  # set when the call is over
+    breaker: CircuitBreaker | None = None  # set while the check waits for the call's first request
+    check: asyncio.Future | None = None  # that check, once a request started it
+
+    @property
+    def sent(self) -> bool:
+        """Whether the call may have reached the exchange (a deferred check that never ran:
+        it made no request, so it has no outcome to record)."""
+        return self.breaker is None or self.check is not None
+
+    async def check_with(self, combined: Callable[[], Awaitable[object]] | None = None) -> bool:
+        """Before a request of this call: the deferred breaker check. The first request runs
+        it, with ``combined`` when given (the check and the request's budget in one round
+        trip; it fills ``probes``) or alone; requests made meanwhile wait for its verdict,
+        later ones have it. True when ``combined`` ran (the request's budget is paid)."""
+        if self.breaker is None:
+            return False
+        if self.check is not None:
+            await asyncio.shield(self.check)  # CircuitOpen for every request of a refused call
+            return False
+        self.check = asyncio.get_running_loop().create_future()
+        try:
+            if combined is not None:
+                await combined()
+            else:
+                self.probes += await self.breaker.before_calls(self.keys)
+        except BaseException as exc:
+            self.check.set_exception(exc)
+            self.check.exception()  # retrieved: its own request raises it
+            raise
+        self.check.set_result(None)
+        return combined is not None
+
+
+_deferred: contextvars.ContextVar[Guard | None] = contextvars.ContextVar("guard_deferred_check", default=None)
+
+
+def deferred_guard() -> Guard | None:
+    """The running call's guard when its breaker check waits for the first request."""
+    guard = _deferred.get()
+    return guard if guard is not None and guard.breaker is not None else None
 
 
 @asynccontextmanager
@@ -71,17 +115,25 @@ async def guarded(
     breaker: CircuitBreaker | None = None,
     health: Health | None = None,
     limiter: RateLimiter | None = None,
+    check_on_first_request: bool = False,
 ) -> AsyncIterator[Guard]:
     breaker, health = breaker or default_breaker, health or default_health
     guard = Guard(keys=[key for key in (public_key, private_key) if key])
-    guard.probes = await breaker.before_calls(guard.keys)  # CircuitOpen gives its probes back
+    deferred = None
+    if check_on_first_request:
+        guard.breaker = breaker
+        deferred = _deferred.set(guard)
+    else:
+        guard.probes = await breaker.before_calls(guard.keys)  # CircuitOpen gives its probes back
     started = time.perf_counter()
     try:
         yield guard
-    except CircuitOpen:  # a nested guard refused: this call never reached the exchange
+    except CircuitOpen:  # refused (here, or by a nested guard): this call never reached the exchange
         await _release(breaker, guard.probes)
         raise
     except ExchangeError as exc:
+        if not guard.sent:
+            raise  # raised before any request: nothing to tell the breakers or health
         guard.latency_ms = (time.perf_counter() - started) * 1000
         blamed = _blamed(exc, public_key, private_key)
         await asyncio.gather(
@@ -95,8 +147,12 @@ async def guarded(
     except BaseException:
         await _release(breaker, guard.probes)
         raise
+    finally:
+        if deferred is not None:
+            _deferred.reset(deferred)
     guard.latency_ms = (time.perf_counter() - started) * 1000
-    await _successes(breaker, health, guard.keys, guard.latency_ms)
+    if guard.sent:
+        await _successes(breaker, health, guard.keys, guard.latency_ms)
 
 
 async def guarded_call(

@@ -27,13 +27,13 @@ import time
 
 from exchanges.adapters.errors import RateLimited
 from exchanges.resilience import conf
+from exchanges.resilience.breaker import BEFORE_CALL_SOURCE
 from exchanges.resilience.connection import Lua, async_client, fmt
 
 # The keys in turn: each reserves its cost; the first that makes the caller wait (or would
 # make it wait past max_wait: refused, nothing taken from it) ends the script, and the
 # answer names it (1-based), so the caller sleeps, then goes on with the keys after it.
-_ACQUIRE = Lua(
-    """
+ACQUIRE_SOURCE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local cost, rate, cap, max_wait = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -69,6 +69,32 @@ for i = 1, #KEYS do
     return {'1', string.format('%.6f', wait), epoch, tostring(i)}
   end
 end
+"""
+_ACQUIRE = Lua(ACQUIRE_SOURCE)
+
+# The circuit breakers' check before a call (breaker.BEFORE_CALL_SOURCE) and the budget of its
+# first request in one round trip: KEYS are the breakers' ARGV[1] keys, then the budgets';
+# ARGV[2] is the breakers' argument, ARGV[3..6] the budgets'. An open circuit answers as the
+# breakers' script does and takes nothing from the budgets; else the budgets' answer (4
+# values) followed by the breakers'.
+_CHECK_AND_ACQUIRE = Lua(
+    "local function before_call(KEYS, ARGV)\n"
+    + BEFORE_CALL_SOURCE
+    + "end\n"
+    + "local function acquire(KEYS, ARGV)\n"
+    + ACQUIRE_SOURCE
+    + "end\n"
+    + """
+local n = tonumber(ARGV[1])
+local breakers, budgets = {}, {}
+for i = 1, #KEYS do
+  if i <= n then breakers[#breakers + 1] = KEYS[i] else budgets[#budgets + 1] = KEYS[i] end
+end
+local verdict = before_call(breakers, {ARGV[2]})
+if verdict[1] == 'open' then return verdict end
+local answer = acquire(budgets, {ARGV[3], ARGV[4], ARGV[5], ARGV[6]})
+for _, value in ipairs(verdict) do answer[#answer + 1] = value end
+return answer
 """
 )
 
@@ -155,9 +181,36 @@ class RateLimiter:
         usual case) take one round trip together. Returns the seconds waited in all."""
         return await self._acquire(keys, cost, rate=rate, capacity=capacity, max_wait=max_wait)
 
-    async def _acquire(self, keys: list[str], cost: float, *, rate: float, capacity, max_wait) -> float:
+    async def acquire_checked(
+        self,
+        keys: list[str],
+        cost: float,
+        *,
+        rate: float,
+        capacity: float | None = None,
+        max_wait: float | None = None,
+        breaker,
+        breaker_keys: list[str],
+        probes: list[str],
+    ) -> float:
+        """``breaker.before_calls(breaker_keys)``, then ``acquire_all(keys, ...)``; the usual
+        case in one round trip: an exchange call's breaker check made with its first request's
+        budget (guard.Guard.check_with). CircuitOpen when a circuit is open (nothing is taken
+        from the budgets); else the probes won are appended to ``probes`` as soon as known
+        (before a RateLimited, say). Returns the seconds waited."""
+        check = (breaker, breaker_keys, probes)
+        return await self._acquire(keys, cost, rate=rate, capacity=capacity, max_wait=max_wait, check=check)
+
+    @property
+    def redis_url(self) -> str:
+        return self._redis_url or conf.redis_url()
+
+    async def _acquire(self, keys: list[str], cost: float, *, rate: float, capacity, max_wait, check=None) -> float:
         if rate <= 0:
             raise ValueError("rate must be positive")
+        if check is not None and (cost <= 0 or check[0].redis_url != self.redis_url):
+            check[2].extend(await check[0].before_calls(check[1]))  # not one script: one after the other
+            check = None
         if cost <= 0:
             return 0.0
         capacity = max(1.0, rate * float(conf.get("RATE_LIMIT_CAPACITY_SECONDS"))) if capacity is None else capacity
@@ -167,9 +220,20 @@ class RateLimiter:
         waited, start = 0.0, 0
         while start < len(keys):
             allowed = max(0.0, deadline - time.monotonic())
-            granted, wait, epoch, position = await _ACQUIRE(
-                client, redis_keys[start:], [fmt(cost), fmt(rate), fmt(capacity), fmt(allowed)]
-            )
+            args = [fmt(cost), fmt(rate), fmt(capacity), fmt(allowed)]
+            if check is None:
+                granted, wait, epoch, position = await _ACQUIRE(client, redis_keys[start:], args)
+            else:
+                breaker, breaker_keys, probes = check
+                check = None
+                check_keys, check_args = breaker.check_arguments(breaker_keys)
+                answer = await _CHECK_AND_ACQUIRE(
+                    client, [*check_keys, *redis_keys[start:]], [len(check_keys), *check_args, *args]
+                )
+                if answer[0] == "open":
+                    breaker.check_answer(breaker_keys, answer)  # raises CircuitOpen
+                probes.extend(breaker.check_answer(breaker_keys, answer[4:]))
+                granted, wait, epoch, position = answer[:4]
             index, wait = start + int(position) - 1, float(wait)
             if granted != "1":
                 raise RateLimited(
