@@ -18,14 +18,16 @@ def test_the_app_uses_it_and_messages_round_trip_with_acks():
                 assert first is second
             for n in range(3):
                 queue.put({"order": n})
-            received = []
+            received, tags = [], []
             for _ in range(3):
                 message = queue.get(timeout=5)
                 received.append(message.payload["order"])
+                assert channel.client.hexists(channel.unacked_key, message.delivery_tag)  # held until acked
                 message.ack()
+                tags.append(message.delivery_tag)
             assert received == [0, 1, 2]
             assert channel.client.llen(queue_name) == 0
-            assert not channel.client.hlen(channel.unacked_key)  # every ack removed its unacked entry
+            assert not any(channel.client.hexists(channel.unacked_key, tag) for tag in tags)  # every ack removed it
         finally:
             queue.channel.client.delete(queue_name)
             queue.close()
