@@ -88,6 +88,10 @@ class TriggerMode(models.TextChoices):
 
 
 class Order(TenantOwnedModel):
+    # Every status move rewrites the row's index entries (three or more per order): no index
+    # here that another one already serves. The tenant, the status and the order (events)
+    # lead composite indexes; unique and looked-up strings get no LIKE index.
+    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
     connection = models.ForeignKey(
         "exchanges.ExchangeConnection", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
     )
@@ -113,12 +117,12 @@ class Order(TenantOwnedModel):
     take_profit_price = money(null=True, blank=True)
     trigger_mode = models.CharField(max_length=8, choices=TriggerMode.choices, blank=True)
 
-    client_order_id = models.CharField(max_length=40, unique=True, default=new_client_order_id, editable=False)
-    exchange_order_id = models.CharField(max_length=80, blank=True, db_index=True)
+    client_order_id = models.CharField(max_length=40, default=new_client_order_id, editable=False)
+    exchange_order_id = models.CharField(max_length=80, blank=True)
     idempotency_key = models.CharField(max_length=120, null=True, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True)
 
-    status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING, db_index=True)
+    status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING)
     filled = money(default=Decimal(0))
     remaining = money(default=Decimal(0))
     average_price = money(null=True, blank=True)
@@ -144,6 +148,7 @@ class Order(TenantOwnedModel):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
+            models.UniqueConstraint(fields=["client_order_id"], name="uniq_order_client_order_id"),
             models.UniqueConstraint(
                 fields=["tenant", "idempotency_key"],
                 condition=models.Q(idempotency_key__isnull=False),
@@ -155,6 +160,7 @@ class Order(TenantOwnedModel):
             models.Index(fields=["tenant", "-created_at"]),
             models.Index(fields=["tenant", "status"]),
             models.Index(fields=["status", "updated_at"]),
+            models.Index(fields=["exchange_order_id"]),
         ]
 
     def __str__(self) -> str:
@@ -201,7 +207,8 @@ class Order(TenantOwnedModel):
 
 
 class OrderEvent(TenantOwnedModel):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    # indexed by (order, created_at) below
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField(max_length=20, default="status")  # status / retry / failover / discrepancy / fill
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20)
