@@ -61,6 +61,8 @@ class Bench:
         self.raw_sync = _orders.raw_client(sim.base_url, creds.api_key, creds.secret)
         self.results: dict[str, list] = {k: [] for k in ("platform", "async", "sync", "bare_task", "noop", "noop_ev")}
         self.platform_rows: list[dict] = []
+        self.published: dict[int, float] = {}  # order id -> wall clock of its Celery publish (this process)
+        self._watch_publish()
         self.statuses: dict[str, int] = {}
 
     # each method takes one sample
@@ -74,7 +76,20 @@ class Bench:
         if record:
             self.results["platform"].append(t_ack - t0)
             self.platform_rows.append({"id": body["id"], "t0": w0, "api": w_api, "ack": w_ack,
-                                       "api_s": t_api - t0})  # fmt: skip
+                                       "api_s": t_api - t0, "pub": self.published.get(body["id"])})  # fmt: skip
+
+    def _watch_publish(self) -> None:
+        """Note when the API request published each order's task (the rest of the request,
+        rendering the answer, runs while the worker already has it)."""
+        from trading.tasks import order_send
+
+        original, published = order_send.apply_async, self.published
+
+        def apply_async(args=None, kwargs=None, **options):
+            published[args[0]] = time.time()
+            return original(args, kwargs, **options)
+
+        order_send.apply_async = apply_async
 
     def raw_async_order(self, record: bool = True) -> None:
         cid = "r" + uuid.uuid4().hex[:30]
@@ -141,12 +156,16 @@ def breakdown(rows: list[dict]) -> dict[str, list[float]]:
         "order_id", "to_status", "created_at"
     ):
         events.setdefault(order_id, {}).setdefault(to_status, created.timestamp())
-    parts = {"api": [], "queue": [], "send": [], "apply": []}
+    parts = {"api": [], "publish": [], "claim": [], "answer": [], "queue": [], "send": [], "apply": []}
     for row in rows:
         mine = events.get(row["id"], {})
         if "submitting" not in mine or "filled" not in mine:
             continue
         parts["api"].append(row["api"] - row["t0"])
+        if row["pub"] is not None:
+            parts["publish"].append(row["pub"] - row["t0"])
+            parts["claim"].append(mine["submitting"] - row["pub"])
+            parts["answer"].append(row["api"] - row["pub"])
         parts["queue"].append(mine["submitting"] - row["api"])
         parts["send"].append(row["ack"] - mine["submitting"])
         parts["apply"].append(mine["filled"] - row["ack"])
@@ -376,8 +395,12 @@ def main() -> None:
     print(f"platform overhead over the bare Celery + ccxt task:            p50 {ms(p50['plat'] - p50['bare'])} ms, "
           f"p99 {ms(p99['plat'] - p99['bare'])} ms")  # fmt: skip
     print("\nWhere the platform's latency goes (p50 of each step; worker clock from the order's events):")
-    names = {"api": "API request (in-process APIClient), incl. publish", "queue": "API answered -> worker committed "
-             "'submitting' (queue + claim)", "send": "'submitting' -> ack (adapter, ccxt, HTTP)",
+    names = {"api": "API request (in-process APIClient), incl. publish",
+             "publish": "  of which: request -> task published (checks, routing, insert)",
+             "answer": "  and then: published -> API answered (rendering the 202)",
+             "claim": "task published -> worker starts its claim ('submitting')",
+             "queue": "API answered -> worker committed 'submitting' (queue + claim)",
+             "send": "'submitting' -> ack (claim statement, adapter, ccxt, HTTP)",
              "apply": "ack -> 'filled' committed (answer back, apply)"}  # fmt: skip
     for key, label in names.items():
         if parts[key]:
