@@ -58,7 +58,9 @@ def configure() -> None:
 
 
 def ensure_database() -> None:
-    """Create ``bench_orders`` when missing and apply new migrations (Django configured)."""
+    """Create ``bench_orders`` when missing, apply new migrations and empty it (Django
+    configured): the orders of earlier runs would make every index bigger and each run's
+    figures a little worse than the one before (153/s against 194/s on the same code)."""
     import psycopg
     from django.core.management import call_command
 
@@ -71,6 +73,10 @@ def ensure_database() -> None:
     executor = MigrationExecutor(connection)
     if executor.migration_plan(executor.loader.graph.leaf_nodes()):  # only when something is new
         call_command("migrate", verbosity=0, interactive=False)
+    from tenancy.models import Tenant
+
+    with connection.cursor() as cursor:  # every tenant-owned row goes with the tenants
+        cursor.execute(f'TRUNCATE "{Tenant._meta.db_table}" CASCADE')
 
 
 # --- the bare baseline: a Celery app that knows nothing of the platform ------------------------
