@@ -75,6 +75,9 @@ class Prepared:
 
     def _compile(self, using: str, connection) -> _Compiled:
         with self._lock:
+            done = self._compiled.get((using, connection.vendor))
+            if done is not None:  # another thread compiled it while this one waited
+                return done
             markers = {
                 name: kind(f"\x1fprepared:{name}\x1f") if kind is str else _MARKER_BASE - index
                 for index, (name, kind) in enumerate(self._kinds.items())

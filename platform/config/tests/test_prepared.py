@@ -1,5 +1,7 @@
 """config.prepared: a queryset compiled once gives what the ORM gives, for any values."""
 
+import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -113,3 +115,33 @@ class TestRefusesWhatItCannotReplay:
     def test_values_rows_and_flat_lists_are_refused(self):
         with pytest.raises(ImproperlyConfigured):
             Prepared(lambda pk: Tenant.objects.filter(pk=pk).values("name"), pk=int).all(pk=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_threads_that_arrive_together_compile_it_once():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    tenant = TenantFactory()
+    builds = []
+    together = threading.Barrier(6)
+
+    def build(pk):
+        builds.append(pk)
+        time.sleep(0.2)  # a slow first compile: the others arrive meanwhile and wait for it
+        return Tenant.objects.filter(pk=pk)
+
+    prepared = Prepared(build, pk=int)
+
+    def read(_):
+        together.wait()
+        try:
+            return prepared.first(pk=tenant.pk).name
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        names = list(pool.map(read, range(6)))
+    assert names == [tenant.name] * 6
+    assert len(builds) == 1
