@@ -73,28 +73,23 @@ class Guard:
         it made no request, so it has no outcome to record)."""
         return self.breaker is None or self.check is not None
 
-    async def check_with(self, combined: Callable[[], Awaitable[object]] | None = None) -> bool:
+    async def check_with(self, combined: Callable[[], Awaitable[object]]) -> bool:
         """Before a request of this call: the deferred breaker check. The first request runs
-        it, with ``combined`` when given (the check and the request's budget in one round
-        trip; it fills ``probes``) or alone; requests made meanwhile wait for its verdict,
-        later ones have it. True when ``combined`` ran (the request's budget is paid)."""
-        if self.breaker is None:
-            return False
+        ``combined`` (the check and its own budget in one round trip; it fills ``probes``)
+        and gets True: its budget is paid. Requests made meanwhile wait for that verdict,
+        later ones have it; both get False and pay their budget as usual."""
         if self.check is not None:
             await asyncio.shield(self.check)  # CircuitOpen for every request of a refused call
             return False
         self.check = asyncio.get_running_loop().create_future()
         try:
-            if combined is not None:
-                await combined()
-            else:
-                self.probes += await self.breaker.before_calls(self.keys)
+            await combined()
         except BaseException as exc:
             self.check.set_exception(exc)
             self.check.exception()  # retrieved: its own request raises it
             raise
         self.check.set_result(None)
-        return combined is not None
+        return True
 
 
 _deferred: contextvars.ContextVar[Guard | None] = contextvars.ContextVar("guard_deferred_check", default=None)
@@ -102,8 +97,7 @@ _deferred: contextvars.ContextVar[Guard | None] = contextvars.ContextVar("guard_
 
 def deferred_guard() -> Guard | None:
     """The running call's guard when its breaker check waits for the first request."""
-    guard = _deferred.get()
-    return guard if guard is not None and guard.breaker is not None else None
+    return _deferred.get()
 
 
 @asynccontextmanager
