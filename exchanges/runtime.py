@@ -26,9 +26,19 @@ _pid: int | None = None
 _closers: list[Callable[[], Coroutine]] = []
 
 
-def register_closer(closer: Callable[[], Coroutine]) -> None:
-    """``await closer()`` runs on the loop at process exit (e.g. closing HTTP sessions)."""
-    _closers.append(closer)
+def register_closer(closer: Callable[[], Coroutine], *, first: bool = False) -> None:
+    """``await closer()`` runs on the loop at process exit (e.g. closing HTTP sessions);
+    ``first``: before those registered so far (writing what is pending, before the clients
+    close)."""
+    if first:
+        _closers.insert(0, closer)
+    else:
+        _closers.append(closer)
+
+
+def current_loop() -> asyncio.AbstractEventLoop | None:
+    """This process's loop if it was started (None otherwise; never starts one)."""
+    return _loop if _pid == os.getpid() else None
 
 
 @atexit.register

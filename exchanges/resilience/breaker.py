@@ -25,6 +25,8 @@ _TTL = 86_400  # a breaker nobody touched for a day is forgotten (closed)
 
 # Every key of one call in one round trip, in order: KEYS are (breaker, probe) pairs. The
 # first open key refuses the call and gives back the probes won for the keys before it.
+# Else the answer is 'closed', the probes won, then 'd<i>' for each key with a breaker
+# record (failures counted, or open): a success must reset those at once (guard.py).
 BEFORE_CALL_SOURCE = """
 local now = nil
 local probes = {}
@@ -51,6 +53,9 @@ for i = 1, #KEYS, 2 do
 end
 local won = {'closed'}
 for _, probe in ipairs(probes) do won[#won + 1] = tostring(probe / 2) end
+for i = 1, #KEYS, 2 do
+  if redis.call('EXISTS', KEYS[i]) == 1 then won[#won + 1] = 'd' .. tostring((i + 1) / 2) end
+end
 return won
 """
 _BEFORE_CALL = Lua(BEFORE_CALL_SOURCE)
@@ -129,8 +134,13 @@ class CircuitBreaker:
         """``before_call`` for every key of one call, in one round trip: CircuitOpen for the
         first open key (probes won for the keys before it are given back), else the keys
         whose half-open probe this caller holds."""
+        return (await self.check(keys))[0]
+
+    async def check(self, keys: list[str]) -> tuple[list[str], list[str]]:
+        """``before_calls``, and the keys that have a breaker record (``dirty_keys``)."""
         redis_keys, args = self.check_arguments(keys)
-        return self.check_answer(keys, await _BEFORE_CALL(async_client(self._redis_url), redis_keys, args))
+        answer = await _BEFORE_CALL(async_client(self._redis_url), redis_keys, args)
+        return self.check_answer(keys, answer), self.dirty_keys(keys, answer)
 
     def check_arguments(self, keys: list[str]) -> tuple[list[str], list]:
         """``before_calls``' script keys and arguments, for a caller that runs it with
@@ -144,7 +154,13 @@ class CircuitBreaker:
         verdict, *rest = answer
         if verdict == "open":
             raise CircuitOpen(keys[int(rest[0]) - 1], retry_after=float(rest[1]))
-        return [keys[int(index) - 1] for index in rest]
+        return [keys[int(index) - 1] for index in rest if not index.startswith("d")]
+
+    @staticmethod
+    def dirty_keys(keys: list[str], answer: list) -> list[str]:
+        """From a 'closed' answer: the keys with a breaker record (failures counted, or a
+        circuit open until now). A success resets only those: the others have nothing to reset."""
+        return [keys[int(index[1:]) - 1] for index in answer[1:] if index.startswith("d")]
 
     async def record_success(self, key: str) -> None:
         """The exchange answered: closed, count reset, probe lease released."""

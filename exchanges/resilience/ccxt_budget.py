@@ -80,7 +80,8 @@ def install_on_ccxt(
         guard = deferred_guard()  # the call's breaker check, deferred to its first request
         paid = guard is not None and await guard.check_with(
             lambda: limiter.acquire_checked(keys, cost, rate=rate, capacity=capacity, max_wait=max_wait,
-                                            breaker=guard.breaker, breaker_keys=guard.keys, probes=guard.probes)
+                                            breaker=guard.breaker, breaker_keys=guard.keys, probes=guard.probes,
+                                            dirty=guard.dirty)
         )  # fmt: skip
         if not paid and len(keys) == 1:
             await limiter.acquire(keys[0], cost, rate=rate, capacity=capacity, max_wait=max_wait)

@@ -29,6 +29,7 @@ DEFAULTS: dict[str, object] = {
     "HEALTH_WINDOW": 100,  # latencies kept per key
     "HEALTH_FAILED_AFTER": 3,  # consecutive failed calls: "failed"
     "HEALTH_RECENT_SECONDS": 60.0,  # a failure this recent makes a working key "limited"
+    "HEALTH_FLUSH_SECONDS": 0.25,  # successful calls' records are written together this often
 }
 
 

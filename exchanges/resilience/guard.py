@@ -6,7 +6,10 @@
 Before: every key's breaker is asked (CircuitOpen while one is open; a probe won for one
 key is given back if another is open). After: breakers and health are told the outcome.
 Each is one Redis round trip for all the keys of the call (a script before, a pipeline
-after a success), not one per key and kind. With ``check_on_first_request`` (ccxt adapters,
+after), not one per key and kind. A success resets the breakers at once only where the
+check found a record (failures counted, a probe): elsewhere there is nothing to reset, and
+its health record goes with the loop's next batch (health.HealthBatch), so the usual
+success costs no round trip after the call. With ``check_on_first_request`` (ccxt adapters,
 whose every request pays the shared budget first: ccxt_budget) the check is made by the
 call's first request, in the same script as that request's budget: one round trip fewer
 per call, and a call that makes no request neither asks nor records anything.
@@ -63,6 +66,7 @@ ANSWERS = (InsufficientFunds, InvalidOrder, OrderNotFound, BadSymbol, NotSupport
 class Guard:
     keys: list[str]
     probes: list[str] = field(default_factory=list)  # keys whose half-open probe this call is
+    dirty: list[str] = field(default_factory=list)  # keys whose breaker has a record to reset
     latency_ms: float | None = None  # set when the call is over
     breaker: CircuitBreaker | None = None  # set while the check waits for the call's first request
     check: asyncio.Future | None = None  # that check, once a request started it
@@ -118,7 +122,7 @@ async def guarded(
         guard.breaker = breaker
         deferred = _deferred.set(guard)
     else:
-        guard.probes = await breaker.before_calls(guard.keys)  # CircuitOpen gives its probes back
+        guard.probes, guard.dirty = await breaker.check(guard.keys)  # CircuitOpen gives its probes back
     started = time.perf_counter()
     try:
         yield guard
@@ -130,6 +134,7 @@ async def guarded(
             raise  # raised before any request: nothing to tell the breakers or health
         guard.latency_ms = (time.perf_counter() - started) * 1000
         blamed = _blamed(exc, public_key, private_key)
+        await health.flush()  # this loop's earlier successes go before this outcome
         await asyncio.gather(
             *(_failure(breaker, health, key, exc) for key in blamed),
             *(_success(breaker, health, key, guard.latency_ms) for key in guard.keys if key not in blamed),
@@ -145,8 +150,13 @@ async def guarded(
         if deferred is not None:
             _deferred.reset(deferred)
     guard.latency_ms = (time.perf_counter() - started) * 1000
-    if guard.sent:
+    if not guard.sent:
+        return
+    if guard.probes or guard.dirty:  # a breaker to close or reset: at once, with the health records
+        await health.flush()
         await _successes(breaker, health, guard.keys, guard.latency_ms)
+    else:
+        await health.batch().add(guard.keys, guard.latency_ms)
 
 
 async def guarded_call(

@@ -12,6 +12,11 @@
   ``connected`` the last call succeeded and nothing failed recently;
   ``unknown``   nothing recorded yet.
 
+Successful calls are written in batches (``HealthBatch``): the records of one event loop
+go together every HEALTH_FLUSH_SECONDS, so a busy worker makes one round trip for many
+calls instead of one per call. Failures are written at once, after the batch pending before
+them. ``summary`` shows the caller's own pending records (it writes them first).
+
 Redis layout: ``<p>:hl:<key>`` hash (last_ok, last_success_at, last_failure_at,
 last_error, last_error_at, last_rate_limited_at, consecutive_failures, calls) and
 ``<p>:hl:<key>:lat`` list (latencies in ms, newest first). It also reads the breaker
@@ -20,12 +25,18 @@ last_error, last_error_at, last_rate_limited_at, consecutive_failures, calls) an
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import statistics
+import time
+import weakref
 
+from exchanges import runtime
 from exchanges.resilience import conf
 from exchanges.resilience.breaker import describe_breaker
-from exchanges.resilience.connection import Lua, async_client, sync_client
+from exchanges.resilience.connection import Lua, async_client, run_batch, sync_client
 
+log = logging.getLogger(__name__)
 _TTL = 7 * 86_400
 _MAX_ERROR = 300
 
@@ -46,6 +57,37 @@ if ARGV[2] ~= '' then
   redis.call('LPUSH', KEYS[2], ARGV[2])
   redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[5]) - 1)
   redis.call('EXPIRE', KEYS[2], ARGV[6])
+end
+return 1
+"""
+)
+
+
+# Successful calls of one key, written together: ARGV[1] calls, ARGV[2] seconds since the
+# latest of them (their time on Redis's clock: a failure recorded after it, by any process,
+# keeps the key's last_ok and failure count), ARGV[3] their latencies (space-separated,
+# oldest first), ARGV[4] the window, ARGV[5] the TTL.
+_RECORD_SUCCESSES = Lua(
+    """
+local t = redis.call('TIME')
+local at = tonumber(t[1]) + tonumber(t[2]) / 1000000 - tonumber(ARGV[2])
+local h = redis.call('HMGET', KEYS[1], 'last_failure_at', 'last_success_at')
+if at >= (tonumber(h[1]) or 0) then
+  redis.call('HSET', KEYS[1], 'last_ok', '1', 'consecutive_failures', 0)
+end
+if at > (tonumber(h[2]) or 0) then
+  redis.call('HSET', KEYS[1], 'last_success_at', string.format('%.6f', at))
+end
+redis.call('HINCRBY', KEYS[1], 'calls', tonumber(ARGV[1]))
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+local pushed = false
+for latency in string.gmatch(ARGV[3], '%S+') do
+  redis.call('LPUSH', KEYS[2], latency)
+  pushed = true
+end
+if pushed then
+  redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[4]) - 1)
+  redis.call('EXPIRE', KEYS[2], ARGV[5])
 end
 return 1
 """
@@ -98,6 +140,36 @@ class Health:
             ],
         )
 
+    def successes_call(self, key: str, latencies_ms: list[float], *, age: float) -> tuple:
+        """Several successful calls of ``key`` as one ``(script, keys, args)``; ``age``: seconds
+        since the latest of them."""
+        health, latencies, *_ = self._keys(key)
+        return (
+            _RECORD_SUCCESSES,
+            [health, latencies],
+            [
+                len(latencies_ms),
+                f"{max(age, 0.0):.6f}",
+                " ".join(f"{latency:.3f}" for latency in latencies_ms),
+                int(conf.get("HEALTH_WINDOW")),
+                _TTL,
+            ],
+        )
+
+    def batch(self) -> HealthBatch:
+        """The running loop's batch of this instance's successful calls."""
+        batches = _batches.setdefault(asyncio.get_running_loop(), {})
+        batch = batches.get(self)
+        if batch is None:
+            batch = batches[self] = HealthBatch(self)
+        return batch
+
+    async def flush(self) -> None:
+        """Write the running loop's pending successes of this instance now."""
+        batch = _batches.get(asyncio.get_running_loop(), {}).get(self)
+        if batch is not None:
+            await batch.flush()
+
     @property
     def redis_url(self) -> str:
         return self._redis_url or conf.redis_url()
@@ -112,14 +184,86 @@ class Health:
         pipe.hget(budget, "paused_until")
 
     async def summary(self, key: str) -> dict:
+        await self.flush()  # this loop's own pending successes first
         async with async_client(self._redis_url).pipeline(transaction=False) as pipe:
             self._queue(pipe, key)
             return summarize(*await pipe.execute())
 
     def summary_sync(self, key: str) -> dict:
+        _flush_runtime(self)  # what this process's exchange loop has not written yet
         with sync_client(self._redis_url).pipeline(transaction=False) as pipe:
             self._queue(pipe, key)
             return summarize(*pipe.execute())
+
+
+class HealthBatch:
+    """One event loop's successful calls of one ``Health``, per key, until written: at most
+    HEALTH_FLUSH_SECONDS after the first of them (0: at once, one round trip per call), at
+    the next failure of this loop (first), when this loop reads a summary, at process exit.
+    A write that fails is logged and dropped: health is an observation, the call succeeded."""
+
+    def __init__(self, health: Health):
+        self.health = health
+        self.pending: dict[str, list[float]] = {}
+        self.latest: dict[str, float] = {}  # key -> time.monotonic() of its latest success
+        self.timer: asyncio.TimerHandle | None = None
+        self.writing: set[asyncio.Task] = set()
+
+    def __bool__(self) -> bool:
+        return bool(self.pending)
+
+    async def add(self, keys: list[str], latency_ms: float) -> None:
+        now = time.monotonic()
+        for key in keys:
+            self.pending.setdefault(key, []).append(latency_ms)
+            self.latest[key] = now
+        delay = float(conf.get("HEALTH_FLUSH_SECONDS"))
+        if delay <= 0:
+            await self.flush()
+        elif self.timer is None:
+            self.timer = asyncio.get_running_loop().call_later(delay, self._due)
+
+    def _due(self) -> None:
+        self.timer = None
+        task = asyncio.get_running_loop().create_task(self.flush())
+        self.writing.add(task)  # held until done (the loop keeps only weak references)
+        task.add_done_callback(self.writing.discard)
+
+    async def flush(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        pending, self.pending = self.pending, {}
+        if not pending:
+            return
+        now = time.monotonic()
+        calls = [self.health.successes_call(key, latencies, age=now - self.latest[key])
+                 for key, latencies in pending.items()]  # fmt: skip
+        try:
+            await run_batch(async_client(self.health.redis_url), calls)
+        except Exception:  # noqa: BLE001  (the calls succeeded; their health samples are lost)
+            log.warning("could not write the health of %d successful call(s)", sum(map(len, pending.values())),
+                        exc_info=True)  # fmt: skip
+
+
+_batches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # loop -> {Health: HealthBatch}
+
+
+async def flush_all() -> None:
+    """Every pending batch of the running loop (at process exit, before its clients close)."""
+    for batch in list(_batches.get(asyncio.get_running_loop(), {}).values()):
+        await batch.flush()
+
+
+def _flush_runtime(health: Health) -> None:
+    """From sync code: the exchange loop's pending successes of ``health``, written now."""
+    loop = runtime.current_loop()
+    batch = _batches.get(loop, {}).get(health) if loop is not None else None
+    if batch and loop.is_running() and asyncio._get_running_loop() is not loop:  # never from the loop itself
+        runtime.run(batch.flush(), timeout=5)
+
+
+runtime.register_closer(flush_all, first=True)
 
 
 def summarize(seconds, raw: dict, latencies: list, circuit: dict, probing, paused_until) -> dict:
@@ -167,3 +311,7 @@ async def summary(key: str) -> dict:
 
 def summary_sync(key: str) -> dict:
     return health.summary_sync(key)
+
+
+async def flush() -> None:
+    await health.flush()

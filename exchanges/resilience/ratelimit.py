@@ -192,13 +192,15 @@ class RateLimiter:
         breaker,
         breaker_keys: list[str],
         probes: list[str],
+        dirty: list[str] | None = None,
     ) -> float:
         """``breaker.before_calls(breaker_keys)``, then ``acquire_all(keys, ...)``; the usual
         case in one round trip: an exchange call's breaker check made with its first request's
         budget (guard.Guard.check_with). CircuitOpen when a circuit is open (nothing is taken
         from the budgets); else the probes won are appended to ``probes`` as soon as known
-        (before a RateLimited, say). Returns the seconds waited."""
-        check = (breaker, breaker_keys, probes)
+        (before a RateLimited, say), and the keys with a breaker record to ``dirty``.
+        Returns the seconds waited."""
+        check = (breaker, breaker_keys, probes, [] if dirty is None else dirty)
         return await self._acquire(keys, cost, rate=rate, capacity=capacity, max_wait=max_wait, check=check)
 
     @property
@@ -209,7 +211,9 @@ class RateLimiter:
         if rate <= 0:
             raise ValueError("rate must be positive")
         if check is not None and (cost <= 0 or check[0].redis_url != self.redis_url):
-            check[2].extend(await check[0].before_calls(check[1]))  # not one script: one after the other
+            probes, dirty = await check[0].check(check[1])  # not one script: one after the other
+            check[2].extend(probes)
+            check[3].extend(dirty)
             check = None
         if cost <= 0:
             return 0.0
@@ -224,7 +228,7 @@ class RateLimiter:
             if check is None:
                 granted, wait, epoch, position = await _ACQUIRE(client, redis_keys[start:], args)
             else:
-                breaker, breaker_keys, probes = check
+                breaker, breaker_keys, probes, dirty = check
                 check = None
                 check_keys, check_args = breaker.check_arguments(breaker_keys)
                 answer = await _CHECK_AND_ACQUIRE(
@@ -233,6 +237,7 @@ class RateLimiter:
                 if answer[0] == "open":
                     breaker.check_answer(breaker_keys, answer)  # raises CircuitOpen
                 probes.extend(breaker.check_answer(breaker_keys, answer[4:]))
+                dirty.extend(breaker.dirty_keys(breaker_keys, answer[4:]))
                 granted, wait, epoch, position = answer[:4]
             index, wait = start + int(position) - 1, float(wait)
             if granted != "1":

@@ -87,6 +87,14 @@ async def test_an_open_circuit_refuses_before_any_request_and_takes_no_budget(br
     assert (await breaker.state(VENUE))["state"] == "open"
 
 
+async def test_the_check_tells_which_breakers_a_success_must_reset(breaker, exchange):
+    await breaker.record_failure(CONN, ExchangeConnectionError("down", exchange="binance"))
+    async with guarded(VENUE, CONN, check_on_first_request=True) as guard:
+        await exchange.fetch_ticker("BTC/USDT")
+        assert guard.dirty == [CONN]  # the venue has no record: nothing to reset there
+    assert (await breaker.state(CONN))["failures"] == 0  # reset at once, not with the health batch
+
+
 async def test_the_half_open_probe_goes_out_with_the_first_request(breaker, exchange, exchange_simulator):
     await _open(breaker)
     await asyncio.sleep(0.35)
