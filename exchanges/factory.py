@@ -72,7 +72,8 @@ def call(adapter: ExchangeAdapter, method: str, *args, timeout: float = 60, **kw
 
     async def go():
         try:
-            return await asyncio.wait_for(getattr(adapter, method)(*args, **kwargs), timeout)
+            async with asyncio.timeout(timeout):  # in this task: wait_for would start another
+                return await getattr(adapter, method)(*args, **kwargs)
         finally:
             await adapter.close()
 

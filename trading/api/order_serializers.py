@@ -6,7 +6,25 @@ from config.api import MoneyField
 from trading.models import Order, OrderEvent, OrderType, Routing, Side, TimeInForce
 
 
-class OrderCreateSerializer(serializers.Serializer):
+class FieldsOnceMixin:
+    """A ModelSerializer builds its fields from the model on every instance, which cost more
+    than the rest of an order's 202 answer, and a plain Serializer deep-copies its declared
+    fields. Built once per class here; each instance binds its own copies: shallow for plain
+    fields (bound per instance, never changed after), deep for nested serializers and
+    many-related fields, whose child is bound to its parent."""
+
+    def get_fields(self):
+        cls = type(self)
+        if "_fields_prototype" not in cls.__dict__:
+            cls._fields_prototype = super().get_fields()
+        return {name: copy.deepcopy(field) if isinstance(field, _NESTED) else copy.copy(field)
+                for name, field in cls._fields_prototype.items()}  # fmt: skip
+
+
+_NESTED = (serializers.BaseSerializer, serializers.ManyRelatedField)
+
+
+class OrderCreateSerializer(FieldsOnceMixin, serializers.Serializer):
     symbol = serializers.CharField(max_length=40)
     side = serializers.ChoiceField(choices=Side.choices)
     type = serializers.ChoiceField(choices=OrderType.choices, default=OrderType.MARKET)
@@ -25,23 +43,6 @@ class OrderEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = OrderEvent
         fields = ["kind", "from_status", "to_status", "reason", "data", "created_at"]
-
-
-class FieldsOnceMixin:
-    """A ModelSerializer builds its fields from the model on every instance, which cost more
-    than the rest of an order's 202 answer. Built once per class here; each instance binds
-    its own copies: shallow for plain fields (bound per instance, never changed after), deep
-    for nested serializers and many-related fields, whose child is bound to its parent."""
-
-    def get_fields(self):
-        cls = type(self)
-        if "_fields_prototype" not in cls.__dict__:
-            cls._fields_prototype = super().get_fields()
-        return {name: copy.deepcopy(field) if isinstance(field, _NESTED) else copy.copy(field)
-                for name, field in cls._fields_prototype.items()}  # fmt: skip
-
-
-_NESTED = (serializers.BaseSerializer, serializers.ManyRelatedField)
 
 
 class OrderSerializer(FieldsOnceMixin, serializers.ModelSerializer):
