@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import weakref
 
 from asgiref.sync import async_to_sync
@@ -36,25 +37,26 @@ def tenant_event_publish(*, tenant_id: int, event: str, data: dict, wait: bool =
     from exchanges import runtime
 
     loop = runtime.loop()
-    loop.call_soon_threadsafe(_coalesce, loop, tenant_id, {"event": event, "data": data}, key)
+    with _lock:  # the event joins the tenant's next push; only its first event wakes the loop
+        waiting = _waiting.setdefault(loop, {})
+        batch = waiting.get(tenant_id)
+        first = batch is None
+        if first:
+            batch = waiting[tenant_id] = {}
+        batch[key if key is not None else object()] = {"event": event, "data": data}
+    if first:
+        loop.call_soon_threadsafe(loop.call_later, settings.DASHBOARD_PUSH_COALESCE_MS / 1000, _flush, loop, tenant_id)
 
 
-#: per event loop (a forked process starts its own): tenant id -> {key: event} waiting
+#: per event loop (a forked process starts its own): tenant id -> {key: event} waiting; filled
+#: by any thread, emptied on the loop, under ``_lock``
 _waiting: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, dict]] = weakref.WeakKeyDictionary()
-
-
-def _coalesce(loop: asyncio.AbstractEventLoop, tenant_id: int, event: dict, key) -> None:
-    """On the loop: add the event to the tenant's next push (scheduling it if it is the first)."""
-    waiting = _waiting.setdefault(loop, {})
-    batch = waiting.get(tenant_id)
-    if batch is None:
-        batch = waiting[tenant_id] = {}
-        loop.call_later(settings.DASHBOARD_PUSH_COALESCE_MS / 1000, _flush, loop, tenant_id)
-    batch[key if key is not None else object()] = event
+_lock = threading.Lock()
 
 
 def _flush(loop: asyncio.AbstractEventLoop, tenant_id: int) -> None:
-    events = list(_waiting.get(loop, {}).pop(tenant_id, {}).values())
+    with _lock:
+        events = list(_waiting.get(loop, {}).pop(tenant_id, {}).values())
     if not events:
         return
     message = {"type": "dashboard.events", "events": events}

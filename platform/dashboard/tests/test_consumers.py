@@ -1,5 +1,7 @@
 """The dashboard socket over the real ASGI stack and the real channels-redis layer."""
 
+import threading
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -73,6 +75,28 @@ async def test_hot_path_pushes_are_coalesced_and_an_orders_newest_state_wins(own
     assert await theirs.receive_nothing(timeout=0.3)
     await mine.disconnect()
     await theirs.disconnect()
+
+
+async def test_hot_path_pushes_from_many_threads_all_arrive(owner, tenant):
+    """Workers' threads publish at once: every event joins a push, none is lost or doubled."""
+    mine = socket(await database_sync_to_async(session_cookie)(owner))
+    assert (await mine.connect())[0] is True
+    await mine.receive_json_from()
+
+    def publish(thread: int) -> None:
+        for n in range(25):
+            tenant_event_publish(tenant_id=tenant.pk, event="order", data={"id": thread * 100 + n},
+                                 wait=False, key=("order", thread * 100 + n))  # fmt: skip
+
+    threads = [threading.Thread(target=publish, args=(thread,)) for thread in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    frames = [await mine.receive_json_from(timeout=5) for _ in range(100)]
+    assert sorted(frame["data"]["id"] for frame in frames) == sorted(t * 100 + n for t in range(4) for n in range(25))
+    assert await mine.receive_nothing(timeout=0.3)
+    await mine.disconnect()
 
 
 async def test_a_socket_without_a_session_is_closed():
