@@ -233,11 +233,11 @@ class HealthBatch:
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
-        pending, self.pending = self.pending, {}
+        (pending, self.pending), (latest, self.latest) = (self.pending, {}), (self.latest, {})
         if not pending:
             return
         now = time.monotonic()
-        calls = [self.health.successes_call(key, latencies, age=now - self.latest[key])
+        calls = [self.health.successes_call(key, latencies, age=now - latest[key])
                  for key, latencies in pending.items()]  # fmt: skip
         try:
             await run_batch(async_client(self.health.redis_url), calls)
