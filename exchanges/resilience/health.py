@@ -12,9 +12,9 @@
   ``connected`` the last call succeeded and nothing failed recently;
   ``unknown``   nothing recorded yet.
 
-Successful calls are written in batches (``HealthBatch``): the records of one event loop
-go together every HEALTH_FLUSH_SECONDS, so a busy worker makes one round trip for many
-calls instead of one per call. Failures are written at once, after the batch pending before
+Successful calls are written in batches (``HealthBatch``): the records of the process's
+exchange loop go together every HEALTH_FLUSH_SECONDS, so a busy worker makes one round trip
+for many calls instead of one per call. Failures are written at once, after the batch pending before
 them. ``summary`` shows the caller's own pending records (it writes them first).
 
 Redis layout: ``<p>:hl:<key>`` hash (last_ok, last_success_at, last_failure_at,
@@ -200,6 +200,9 @@ class HealthBatch:
     """One event loop's successful calls of one ``Health``, per key, until written: at most
     HEALTH_FLUSH_SECONDS after the first of them (0: at once, one round trip per call), at
     the next failure of this loop (first), when this loop reads a summary, at process exit.
+    Only the process's exchange loop (exchanges.runtime, where workers and views make their
+    calls) holds them back: any other loop (``asyncio.run``, ``async_to_sync``, a test's)
+    may be gone before the timer, so its calls are written at once, as before.
     A write that fails is logged and dropped: health is an observation, the call succeeded."""
 
     def __init__(self, health: Health):
@@ -217,11 +220,11 @@ class HealthBatch:
         for key in keys:
             self.pending.setdefault(key, []).append(latency_ms)
             self.latest[key] = now
-        delay = float(conf.get("HEALTH_FLUSH_SECONDS"))
-        if delay <= 0:
+        delay, loop = float(conf.get("HEALTH_FLUSH_SECONDS")), asyncio.get_running_loop()
+        if delay <= 0 or loop is not runtime.current_loop():  # a loop that may end before the timer
             await self.flush()
         elif self.timer is None:
-            self.timer = asyncio.get_running_loop().call_later(delay, self._due)
+            self.timer = loop.call_later(delay, self._due)
 
     def _due(self) -> None:
         self.timer = None
