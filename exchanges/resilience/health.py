@@ -262,8 +262,15 @@ def _flush_runtime(health: Health) -> None:
     """From sync code: the exchange loop's pending successes of ``health``, written now."""
     loop = runtime.current_loop()
     batch = _batches.get(loop, {}).get(health) if loop is not None else None
-    if batch and loop.is_running() and asyncio._get_running_loop() is not loop:  # never from the loop itself
+    if batch and loop.is_running() and not _on_loop(loop):  # never wait for the loop from the loop itself
         runtime.run(batch.flush(), timeout=5)
+
+
+def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:  # no loop runs in this thread
+        return False
 
 
 runtime.register_closer(flush_all, first=True)
