@@ -90,18 +90,21 @@ class TriggerMode(models.TextChoices):
 class Order(TenantOwnedModel):
     # Every status move rewrites the row's index entries (three or more per order): no index
     # here that another one already serves. The tenant, the status and the order (events)
-    # lead composite indexes; unique and looked-up strings get no LIKE index.
+    # lead composite indexes; unique and looked-up strings get no LIKE index; columns that
+    # most orders leave empty (parent, position, exchange order id before the answer) are
+    # indexed where set only.
     tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
     connection = models.ForeignKey(
         "exchanges.ExchangeConnection", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
     )
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children",
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children", db_index=False,
         help_text="a split's parent, or the order a stop-loss / take-profit protects",
     )  # fmt: skip
     position = models.ForeignKey(
-        "trading.Position", null=True, blank=True, on_delete=models.SET_NULL, related_name="protective_orders"
-    )
+        "trading.Position", null=True, blank=True, on_delete=models.SET_NULL, related_name="protective_orders",
+        db_index=False,
+    )  # fmt: skip
     purpose = models.CharField(max_length=12, choices=Purpose.choices, default=Purpose.ENTRY)
     symbol = models.CharField(max_length=40)
     side = models.CharField(max_length=4, choices=Side.choices)
@@ -160,7 +163,11 @@ class Order(TenantOwnedModel):
             models.Index(fields=["tenant", "-created_at"]),
             models.Index(fields=["tenant", "status"]),
             models.Index(fields=["status", "updated_at"]),
-            models.Index(fields=["exchange_order_id"]),
+            models.Index(
+                fields=["exchange_order_id"], condition=~models.Q(exchange_order_id=""), name="order_exchange_id_set"
+            ),
+            models.Index(fields=["parent"], condition=models.Q(parent__isnull=False), name="order_parent_set"),
+            models.Index(fields=["position"], condition=models.Q(position__isnull=False), name="order_position_set"),
         ]
 
     def __str__(self) -> str:
@@ -227,7 +234,9 @@ class OrderEvent(TenantOwnedModel):
 class Trade(TenantOwnedModel):
     """A fill of one of our orders (its share of the order's filled amount)."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="trades")
+    # the tenant and the order lead the indexes below
+    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="trades", db_index=False)
     connection = models.ForeignKey("exchanges.ExchangeConnection", on_delete=models.PROTECT, related_name="+")
     symbol = models.CharField(max_length=40)
     side = models.CharField(max_length=4, choices=Side.choices)

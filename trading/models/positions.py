@@ -19,7 +19,11 @@ class Position(TenantOwnedModel):
     fees included. Unrealized PnL is valued at the market on read (positions selectors).
     """
 
-    connection = models.ForeignKey("exchanges.ExchangeConnection", on_delete=models.PROTECT, related_name="positions")
+    # the tenant and the connection lead the indexes below
+    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
+    connection = models.ForeignKey(
+        "exchanges.ExchangeConnection", on_delete=models.PROTECT, related_name="positions", db_index=False
+    )
     symbol = models.CharField(max_length=40)
     quantity = money(default=Decimal(0))
     average_price = money(null=True, blank=True)
