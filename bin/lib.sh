@@ -37,12 +37,15 @@ ensure_venv() {
     "$python" -m venv "$VENV" || die "python -m venv failed (on Debian: apt-get install python3-venv)."
   fi
   local stamp="$VENV/.installed" want
-  want="$(cat "$ROOT/requirements.lock" "$ROOT/pyproject.toml" | cksum)"
+  # "compiled": the dependencies' bytecode is written at install, so no process compiles it at
+  # start (PYTHONDONTWRITEBYTECODE, set on many machines and in the Dockerfile, would make every
+  # worker, test and bench process compile ccxt again: about 5 s of CPU each)
+  want="$(cat "$ROOT/requirements.lock" "$ROOT/pyproject.toml" | cksum) compiled"
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     say "Installing dependencies from requirements.lock"
     "$PY" -m pip install -q --disable-pip-version-check uv >/dev/null 2>&1 || true
     if [ -x "$VENV/bin/uv" ]; then
-      "$VENV/bin/uv" pip install -q --python "$PY" -r "$ROOT/requirements.lock" \
+      "$VENV/bin/uv" pip install -q --python "$PY" --compile-bytecode -r "$ROOT/requirements.lock" \
         && "$VENV/bin/uv" pip install -q --python "$PY" --no-deps -e "$ROOT" \
         || die "Installing the dependencies failed."
     else
