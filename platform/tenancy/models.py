@@ -73,12 +73,18 @@ class Membership(models.Model):
         return f"{self.user} @ {self.tenant} ({self.role})"
 
 
+def tenant_key(*, db_index: bool = True) -> models.ForeignKey:
+    """The owning tenant's key. ``db_index=False`` for a model whose composite indexes lead
+    with the tenant (one index entry fewer per write)."""
+    return models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=db_index)
+
+
 class TenantOwnedModel(models.Model):
     """Base for every domain row: it belongs to exactly one tenant."""
 
     tenant_field = "tenant"
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    tenant = tenant_key()
 
     class Meta:
         abstract = True

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from exchanges.choices import OrderType, Side, TimeInForce
 from exchanges.precision import MONEY_DECIMALS, MONEY_DIGITS
-from tenancy.models import TenantOwnedModel
+from tenancy.models import TenantOwnedModel, tenant_key
 
 
 def money(**kwargs) -> models.DecimalField:
@@ -93,7 +93,7 @@ class Order(TenantOwnedModel):
     # lead composite indexes; unique and looked-up strings get no LIKE index; columns that
     # most orders leave empty (parent, position, exchange order id before the answer) are
     # indexed where set only.
-    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
+    tenant = tenant_key(db_index=False)
     connection = models.ForeignKey(
         "exchanges.ExchangeConnection", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
     )
@@ -235,7 +235,7 @@ class Trade(TenantOwnedModel):
     """A fill of one of our orders (its share of the order's filled amount)."""
 
     # the tenant and the order lead the indexes below
-    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
+    tenant = tenant_key(db_index=False)
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="trades", db_index=False)
     connection = models.ForeignKey("exchanges.ExchangeConnection", on_delete=models.PROTECT, related_name="+")
     symbol = models.CharField(max_length=40)

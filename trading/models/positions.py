@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.db import models
 
-from tenancy.models import TenantOwnedModel
+from tenancy.models import TenantOwnedModel, tenant_key
 from trading.models.orders import money
 
 
@@ -20,7 +20,7 @@ class Position(TenantOwnedModel):
     """
 
     # the tenant and the connection lead the indexes below
-    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
+    tenant = tenant_key(db_index=False)
     connection = models.ForeignKey(
         "exchanges.ExchangeConnection", on_delete=models.PROTECT, related_name="positions", db_index=False
     )
