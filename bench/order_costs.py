@@ -156,7 +156,7 @@ def main() -> None:
 
     _orders.ensure_database()
     _orders.clear_bench_keys()
-    load_before = _orders.load()
+    host = _orders.Host()
     with run_simulator() as sim:
         platform = _orders.Platform(sim)
         ids = [platform.post()["id"] for _ in range(20)]  # warm up: markets, sessions, connections
@@ -180,7 +180,7 @@ def main() -> None:
                 lambda i: execution.order_send(order_id=calls_ids[i]), m))  # fmt: skip
     print(f"Per-order costs, {ORDERS} orders (market buy {_orders.AMOUNT} {_orders.SYMBOL}, simulator in a thread; "
           f"{filled}/{ORDERS} filled);")  # fmt: skip
-    print(f"load average before {load_before}, after {_orders.load()} on {os.cpu_count()} cores\n")
+    print(f"{host.report()}\n")
     print("\n".join(api + [""] + worker))
 
 

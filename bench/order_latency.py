@@ -23,7 +23,6 @@ import _setup  # noqa: E402,F401  (configures Django)
 import asyncio  # noqa: E402
 import cProfile  # noqa: E402
 import io  # noqa: E402
-import os  # noqa: E402
 import pstats  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
@@ -347,7 +346,7 @@ def main() -> None:
 
     _orders.ensure_database()
     _orders.clear_bench_keys()
-    load_before = _orders.load()
+    host = _orders.Host()
     with run_simulator() as sim, _orders.Workers("bench-order-latency") as workers:
         acks = _orders.Acks()
         platform = _orders.Platform(sim)
@@ -377,7 +376,7 @@ def main() -> None:
     print(f"Order latency: {len(plat)} orders one at a time, API request -> order created at the simulator")
     print(f"(market buy {AMOUNT} {SYMBOL}; 1 celery worker, solo pool, queue orders; PostgreSQL; Redis db 13;")
     print(f"EXCHANGE_RATE_LIMIT_MS={_orders.RATE_LIMIT}; final statuses: {bench.statuses};")
-    print(f"load average 1/5/15 min before {load_before}, after {_orders.load()} on {os.cpu_count()} cores)\n")
+    print(f"{host.report()})\n")
     print(f"{'':52} {'p50 ms':>8} {'p99 ms':>8}")
     print(f"{'platform: POST /api/v1/orders/ -> ack':52} {ms(p50['plat'])}  {ms(p99['plat'])}")
     print(f"{'baseline: raw ccxt async create_order -> ack':52} {ms(p50['raw'])}  {ms(p99['raw'])}")

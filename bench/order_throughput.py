@@ -21,7 +21,6 @@ _orders.configure()
 
 import _setup  # noqa: E402,F401  (configures Django)
 
-import os  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -116,7 +115,7 @@ def main() -> None:
 
     _orders.ensure_database()
     _orders.clear_bench_keys()
-    load_before = _orders.load()
+    host = _orders.Host()
     results: dict[tuple[str, int], list[dict]] = {}
     with run_simulator() as sim, _orders.Workers("bench-order-throughput") as workers:
         platform = _orders.Platform(sim)
@@ -142,8 +141,7 @@ def main() -> None:
 
     print(f"\nOrder throughput: {ORDERS} market orders per run, queued first, then consumed; median of {REPEATS}")
     print(f"runs; workers are `celery worker {' '.join(_orders.POOL)}` processes; PostgreSQL; Redis db 13;")
-    print(f"EXCHANGE_RATE_LIMIT_MS={_orders.RATE_LIMIT}; load average 1/5/15 min before {load_before}, "
-          f"after {_orders.load()} on {os.cpu_count()} cores\n")  # fmt: skip
+    print(f"EXCHANGE_RATE_LIMIT_MS={_orders.RATE_LIMIT};\n{host.report()}\n")
     print(f"{'':44} {'1 worker':>10} {'2 workers':>10} {'2 / 1':>7}")
     for kind, label in (("platform", "platform: queued -> filled in the database"),
                         ("bare", "baseline: bare Celery task, ccxt create_order")):  # fmt: skip
