@@ -4,13 +4,12 @@ viewer, and no result message carries a credential."""
 
 import pytest
 from django.contrib.messages import get_messages
-from django.core.cache import cache
 from django.db import connection as db
 
 from exchanges.adapters import ccxt_pool
 from exchanges.adapters.types import Credentials
 from exchanges.models import ConnectionStatus, ExchangeConnection
-from exchanges.reads import _balance_key
+from exchanges.reads import balance_cached
 from exchanges.tests.factories import ExchangeConnectionFactory
 from tenancy.models import Role
 from tenancy.tests.factories import MembershipFactory, UserFactory
@@ -85,11 +84,11 @@ def test_a_failed_test_says_why_without_the_secret(client, staff_owner, tenant, 
 def test_resync_balances_refreshes_the_cached_balance(client, staff_trader, sim_connection, exchange_simulator):
     client.force_login(staff_trader)
     assert any("2 asset(s) refreshed" in m for m in run_action(client, "resync_balances", sim_connection))
-    assert cache.get(_balance_key(sim_connection)).assets["USDT"].total == 25_000
+    assert balance_cached(connection=sim_connection).assets["USDT"].total == 25_000
     exchange_simulator.deposit("binance", sim_connection.credentials.apiKey, "USDT", 5_000)
     messages = run_action(client, "resync_balances", sim_connection)
     assert "1 connection(s) resynced." in messages
-    assert cache.get(_balance_key(sim_connection)).assets["USDT"].total == 30_000
+    assert balance_cached(connection=sim_connection).assets["USDT"].total == 30_000
 
 
 def test_enable_and_disable(client, staff_owner, tenant):
@@ -111,7 +110,7 @@ def test_a_viewer_runs_no_action(client, staff_viewer, sim_connection, action, e
     before = stored_row(sim_connection.pk)
     client.post(CHANGELIST, {"action": action, "_selected_action": [sim_connection.pk]})
     assert stored_row(sim_connection.pk) == before
-    assert cache.get(_balance_key(sim_connection)) is None
+    assert balance_cached(connection=sim_connection) is None
     assert exchange_simulator.request_count() == 0
 
 

@@ -11,7 +11,11 @@ others still count.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from decimal import Decimal
+
+from django.conf import settings
+from django.utils import timezone
 
 from exchanges import reads, runtime
 from exchanges.adapters.errors import BadSymbol, ExchangeError
@@ -144,19 +148,24 @@ def _assets_summary(rows: list[dict]) -> list[dict]:
     return [summary[k] for k in sorted(summary)]
 
 
-def total_balance(*, tenant, quote: str | None = None, fresh: bool = False) -> dict:
+def total_balance(*, tenant, quote: str | None = None, fresh: bool = False, follow_fills: bool = True) -> dict:
     """Per enabled connection its assets valued in ``quote`` (default: the tenant's trading
     settings, else USDT) and their total; the grand total, per asset totals, unvalued assets
-    and failed connections. Balances come from a 30 s cache unless ``fresh``."""
+    and failed connections. Balances come from a 30 s cache unless ``fresh``; with
+    ``follow_fills`` (the default), a connection with a fill since its balance was cached is
+    read again, so a trade shows at once."""
     quote = (quote or tenant_quote(tenant)).upper()
     equivalents = [q.upper() for q in tenant.equivalent_quotes or []]
     connections = list(connection_list(tenant=tenant, enabled=True))
     public = [Venue(exchange) for exchange in SEED_EXCHANGES]
     pricer = _Pricer(quote=quote, equivalents=equivalents, venues=[*map(Venue.of, connections), *public])
+    filled_at = _latest_fills(tenant) if follow_fills and not fresh else {}
     rows, failed = [], []
     for connection in connections:
         try:
-            balance = reads.connection_balance(connection=connection, fresh=fresh)
+            balance = reads.connection_balance(
+                connection=connection, fresh=fresh, stale_before=filled_at.get(connection.pk)
+            )
         except Exception as exc:  # noqa: BLE001 - one exchange failing must not hide the others
             failed.append(_failure(connection, exc))
             continue
@@ -169,3 +178,19 @@ def total_balance(*, tenant, quote: str | None = None, fresh: bool = False) -> d
         "unvalued": sorted({a for r in rows for a in r["unvalued"]}),
         "failed": failed,
     }
+
+
+def _latest_fills(tenant) -> dict[int, float]:
+    """connection id -> unix time of its latest fill, for fills recent enough that a cached
+    balance may predate them (one read on the trades' (tenant, executed_at) index)."""
+    from django.db.models import Max
+
+    from tenancy.scoping import scoped
+    from trading.models import Trade
+
+    since = timezone.now() - timedelta(seconds=settings.MARKET_CACHE_TTL["balance"])
+    rows = (
+        scoped(Trade, tenant=tenant).filter(executed_at__gte=since)
+        .values("connection_id").annotate(last=Max("executed_at")).order_by()
+    )  # fmt: skip
+    return {row["connection_id"]: row["last"].timestamp() for row in rows}

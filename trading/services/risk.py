@@ -164,10 +164,11 @@ def open_positions(*, connection) -> dict[str, tuple[Decimal, Decimal | None]]:
 def tenant_capital(*, tenant) -> Decimal:
     """Everything the tenant holds on its enabled connections, in its quote currency: the
     total of its balances page (30 s balance cache; unreadable connections and unpriced
-    assets are left out rather than guessed)."""
+    assets are left out rather than guessed). A fill hardly moves that total (coins for their
+    price), so the order's path does not read a balance again because of one."""
     from trading.services.balances import total_balance
 
-    return total_balance(tenant=tenant)["total"]
+    return total_balance(tenant=tenant, follow_fills=False)["total"]
 
 
 def check_allocation(p: checks.Proposal, *, tenant, others: dict) -> None:

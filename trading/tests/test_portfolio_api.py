@@ -10,6 +10,7 @@ from django.utils import timezone
 from exchanges.adapters.types import Credentials
 from exchanges.tests.factories import ExchangeConnectionFactory
 from trading.models import TradingSettings
+from trading.services import execution
 from trading.tests.factories import OrderFactory, PositionFactory, TradeFactory
 
 pytestmark = pytest.mark.django_db
@@ -154,6 +155,53 @@ def test_balances_in_another_quote_and_fresh(api, owner, tenant, exchange_simula
     sim.deposit("binance", conn.credentials.apiKey, "USDT", 500)
     assert api(owner).get("/api/v1/balances/", {"quote": "usdc"}).json()["total"] == "1000"  # cached 30 s
     assert api(owner).get("/api/v1/balances/", {"fresh": "true"}).json()["total"] == "1500"
+
+
+def balance_requests(sim):
+    return sim.request_count(path="/api/v3/account")
+
+
+def test_a_fill_shows_in_the_balances_at_once(
+    api, owner, tenant, exchange_simulator, django_capture_on_commit_callbacks
+):
+    sim = exchange_simulator
+    sim.set_price("BTC/USDT", "60000", exchange="binance")
+    conn = connect(sim, tenant, balances={"USDT": 100_000}, status="connected")
+    other = connect(sim, tenant, balances={"USDT": 50})
+    assets = lambda body, c: {a["asset"]: a["total"] for a in rows(body)[c.pk]["assets"]}  # noqa: E731
+    assert assets(api(owner).get("/api/v1/balances/").json(), conn) == {"USDT": "100000"}
+    with django_capture_on_commit_callbacks():
+        response = api(owner).post("/api/v1/orders/", {
+            "symbol": "BTC/USDT", "side": "buy", "type": "market", "amount": "0.01", "connection": conn.pk,
+        }, format="json")  # fmt: skip
+    assert response.status_code == 202, response.content
+    execution.order_send(order_id=response.json()["id"])  # what the worker does with the queued send
+    before = balance_requests(sim)
+    body = api(owner).get("/api/v1/balances/").json()
+    assert assets(body, conn)["BTC"] == "0.00999"  # 0.01 less the 0.1 % fee, now rather than 30 s later
+    assert D(assets(body, conn)["USDT"]) < 99_500
+    assert balance_requests(sim) == before + 1  # read again: only the connection that filled
+    api(owner).get("/api/v1/balances/")
+    assert balance_requests(sim) == before + 1  # and cached again after that
+    assert rows(body)[other.pk]["total"] == "50"
+
+
+def test_an_old_fill_or_another_tenants_does_not_skip_the_cache(api, owner, tenant, other_tenant, exchange_simulator):
+    sim = exchange_simulator
+    conn = connect(sim, tenant, balances={"USDT": 1000})
+    trade(conn, minutes_ago=5)
+    api(owner).get("/api/v1/balances/")
+    trade(connect(sim, other_tenant), minutes_ago=0)
+    before = balance_requests(sim)
+    sim.deposit("binance", conn.credentials.apiKey, "USDT", 500)
+    assert api(owner).get("/api/v1/balances/").json()["total"] == "1000"  # the cached copy
+    assert balance_requests(sim) == before
+    trade(conn, minutes_ago=0)  # a fill recorded after that copy was read
+    assert api(owner).get("/api/v1/balances/").json()["total"] == "1500"
+
+
+def rows(body):
+    return {row["connection_id"]: row for row in body["connections"]}
 
 
 def test_outsider_never_sees_another_tenants_balances(api, outsider, tenant, other_tenant, exchange_simulator):
