@@ -40,6 +40,7 @@ from exchanges.adapters.errors import (
     OrderNotFound,
 )
 from exchanges.factory import adapter_for_connection, call
+from exchanges.precision import money
 from exchanges.resilience.breaker import CircuitOpen
 from trading.models import Order, OrderEvent, OrderStatus, Purpose, Routing, Trade
 from trading.models.orders import FINAL, TRANSITIONS
@@ -404,15 +405,20 @@ def apply_sent(sent: Order, answer: ex.Order, *, reason: str) -> Order:
 def _adopt(order: Order, answer: ex.Order, reason: str) -> tuple[str, Trade | None]:
     """The answer applied to the order in memory (its events written): (status before, new fill)."""
     before = order.status
+    if order.lookups:  # the exchange answered: lookups that found nothing start over
+        order.lookups = 0
     if answer.id and answer.id != order.exchange_order_id:
         order.exchange_order_id = answer.id
     trade = _new_fill(order, answer)
     status = STATUS_FROM_EXCHANGE[answer.status]
     if status == S.OPEN and order.filled > 0:
         status = S.PARTIALLY_FILLED
-    if order.status in FINAL and status != order.status:
+    if status != order.status and not order.can_move_to(status):
+        # final here and not there, or a move the map forbids (open here, rejected there)
         order.discrepancy = f"the exchange says {status}, the platform had {order.status}"
         order.note("discrepancy", order.discrepancy)
+        if status in FINAL and order.can_move_to(S.CANCELED):  # no longer live there: nor here
+            order.set_status(S.CANCELED, reason=f"{reason}: the exchange says {status}")
     elif status != order.status or trade is not None:
         why = reason if status != order.status else f"filled {trade.amount} at {trade.price}"
         order.set_status(status, reason=why, data={"filled": str(order.filled)})
@@ -427,6 +433,22 @@ def _after_adopt(order: Order, before: str, trade: Trade | None) -> None:
         _record_fill(trade)
     hooks.order_updated(order, before=before, trade=trade)
     published(order)
+
+
+def gone_at_exchange(order_id: int, *, reason: str) -> Order | None:
+    """An order the platform holds as live at the exchange that the exchange does not have
+    (not among its open orders, not found by id or client order id): it cannot fill, so it
+    is canceled here, with the difference flagged for a look at the exchange's history."""
+    with transaction.atomic():
+        order = _locked(order_id)
+        if order is None or order.status not in (S.OPEN, S.PARTIALLY_FILLED):
+            return order
+        order.discrepancy = f"the exchange has no such order, the platform had it {order.status}"
+        order.note("discrepancy", order.discrepancy)
+        order.set_status(S.CANCELED, reason=reason)
+        order.save()
+        published(order)
+    return order
 
 
 def _new_fill(order: Order, answer: ex.Order) -> Trade | None:
@@ -448,7 +470,7 @@ def _new_fill(order: Order, answer: ex.Order) -> Trade | None:
     order.fill_count += 1
     trade = Trade(
         tenant=order.tenant, order=order, connection=order.connection, symbol=order.symbol, side=order.side,
-        amount=delta, price=price.quantize(Decimal(10) ** -18), fee=fee_delta, fee_currency=order.fee_currency,
+        amount=delta, price=money(price), fee=fee_delta, fee_currency=order.fee_currency,
         sequence=order.fill_count,
     )  # fmt: skip
     return trade

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 
 from exchanges.adapters.errors import ExchangeError, OrderNotFound
 from exchanges.factory import adapter_for_connection, call
+from exchanges.precision import MONEY_DECIMALS, MONEY_DIGITS
 from exchanges.symbols import InvalidSymbol, normalize
 from trading.models import Order, OrderStatus, OrderType, Purpose, Routing, Side, TimeInForce
 from trading.models.orders import ACTIVE, AT_EXCHANGE
@@ -66,6 +67,9 @@ def intent_clean(
     return intent
 
 
+_MAX_WHOLE_DIGITS = MONEY_DIGITS - MONEY_DECIMALS
+
+
 def _decimal(name: str, value) -> Decimal | None:
     if value is None or value == "":
         return None
@@ -75,6 +79,8 @@ def _decimal(name: str, value) -> Decimal | None:
         raise ValidationError({name: "Give a number, e.g. 0.5."}) from None
     if not number.is_finite() or number <= 0:
         raise ValidationError({name: "Must be greater than zero."})
+    if number.adjusted() >= _MAX_WHOLE_DIGITS:  # what a stored amount or price can hold
+        raise ValidationError({name: f"Too large: at most {_MAX_WHOLE_DIGITS} digits before the decimal point."})
     return number
 
 
@@ -238,7 +244,10 @@ def order_cancel(*, order: Order, reason: str = "canceled by the user") -> Order
                       order_id=order.exchange_order_id)  # fmt: skip
     except OrderNotFound:
         # gone already (filled or canceled meanwhile): what the exchange has is the truth
-        answer = execution.lookup(order)
+        try:
+            answer = execution.lookup(order)
+        except OrderNotFound:  # and it has nothing at all: nothing left to cancel
+            return execution.gone_at_exchange(order.pk, reason=f"{reason}; the exchange has no such order")
     return execution.apply_exchange_order(order.pk, answer, reason=reason)
 
 

@@ -18,7 +18,7 @@ from decimal import Decimal, localcontext
 from django.db import transaction
 from django.utils import timezone
 
-from exchanges.precision import MONEY_DECIMALS
+from exchanges.precision import money
 from exchanges.symbols import split as split_symbol
 from trading.models import Position, Trade
 from trading.services.balances import total_balance
@@ -27,13 +27,6 @@ __all__ = ["POSITION_APPLIED", "apply_fill", "position_apply_trade", "position_m
 
 logger = logging.getLogger(__name__)
 ZERO = Decimal(0)
-_STEP = Decimal(1).scaleb(-MONEY_DECIMALS)
-
-
-def _money(value: Decimal) -> Decimal:
-    with localcontext() as context:
-        context.prec = 80  # 38 digits x 38 digits stays exact until the one rounding here
-        return value.quantize(_STEP)
 
 
 def apply_fill(
@@ -46,9 +39,9 @@ def apply_fill(
         if quantity == 0 or (quantity > 0) == (delta > 0):
             if quantity == 0:
                 return new, price, ZERO
-            return new, _money((abs(quantity) * average + abs(delta) * price) / abs(new)), ZERO
+            return new, money((abs(quantity) * average + abs(delta) * price) / abs(new)), ZERO
         closed = min(abs(quantity), abs(delta))
-        realized = _money((price - average) * closed * (1 if quantity > 0 else -1))
+        realized = money((price - average) * closed * (1 if quantity > 0 else -1))
     if new == 0:
         return new, None, realized
     if (new > 0) == (quantity > 0):
@@ -65,7 +58,7 @@ def fee_in_quote(trade: Trade, *, equivalents: list[str] | tuple[str, ...] = ())
     if currency == quote or (currency in equivalents and quote in equivalents):
         return trade.fee
     if currency == base:
-        return _money(trade.fee * trade.price)
+        return money(trade.fee * trade.price)
     logger.info("Fee of trade %s in %s is not counted in PnL: no price for it here", trade.pk, currency)
     return ZERO
 

@@ -14,6 +14,7 @@ import re
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -107,8 +108,24 @@ def order_sync(*, order: Order) -> Order:
     try:
         answer = execution.lookup(order)
     except OrderNotFound:
-        order.discrepancy = "the exchange has no such order, the platform had it " + order.status
-        order.note("discrepancy", order.discrepancy)
-        order.save(update_fields=["discrepancy", "updated_at"])
-        return order
+        return _not_found(order)
     return execution.apply_exchange_order(order.pk, answer, reason="synced with the exchange")
+
+
+def _not_found(order: Order) -> Order:
+    """Counted: an exchange may be slow to show an order; after ORDER_UNKNOWN_CONFIRMATIONS
+    lookups that find nothing, it is not there (execution.gone_at_exchange)."""
+    needed = settings.ORDER_UNKNOWN_CONFIRMATIONS
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.status not in AT_EXCHANGE:
+            return locked
+        locked.lookups += 1
+        if locked.lookups < needed:
+            locked.note("lookup", f"the exchange has no such order ({locked.lookups}/{needed}); asking again")
+            locked.save(update_fields=["lookups", "updated_at"])
+            return locked
+    found = execution.gone_at_exchange(
+        order.pk, reason=f"not at the exchange: {needed} lookups by id and client order id found nothing"
+    )  # fmt: skip
+    return found or order

@@ -8,10 +8,11 @@ change. ``trading.services.risk.pretrade_check`` runs them in order, cheapest fi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from functools import cached_property
 
 from exchanges.adapters.types import Market
+from exchanges.precision import EXACT_DIGITS
 from exchanges.reads import connection_balance
 from trading.market.venues import Venue
 from trading.services import risk_prices
@@ -72,7 +73,8 @@ def fmt(value: Decimal) -> str:
     """A sum for a message: cents for large sums, more digits for small ones."""
     value = Decimal(value)
     places = 2 if abs(value) >= 100 else 4 if abs(value) >= 1 else 8
-    text = format(value.quantize(Decimal(1).scaleb(-places)), "f")
+    with localcontext(prec=EXACT_DIGITS):
+        text = format(value.quantize(Decimal(1).scaleb(-places)), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 

@@ -89,6 +89,10 @@ class TestApi:
             ({"type": "limit", "price": "60000", "stop_loss": "61000"}, "stop_loss"),
             ({"type": "limit", "price": "60000", "take_profit": "59000"}, "take_profit"),
             ({"amount": "0.00000001"}, "amount"),
+            ({"amount": "1e27"}, "amount"),  # larger than any stored amount: not a 500
+            ({"type": "limit", "side": "sell", "amount": "0.01", "price": "1e21"}, "price"),
+            ({"type": "limit", "price": "60000", "stop_loss": "59000", "take_profit": "1e25"}, "take_profit"),
+            ({"amount": "99999999999999999999"}, "amount"),
         ],
     )
     def test_bad_input_is_a_400_naming_the_field(self, api, owner, binance, body, field):
@@ -250,6 +254,42 @@ class TestPipeline:
         order.refresh_from_db()
         assert order.status == "canceled"
         assert order.events.filter(to_status="canceled", reason="synced with the exchange").exists()
+
+    def test_an_open_order_the_exchange_does_not_have_is_canceled_and_flagged(self, tenant, binance, settings):
+        settings.ORDER_UNKNOWN_CONFIRMATIONS = 2
+        order = OrderFactory(connection=binance, status=OrderStatus.OPEN, exchange_order_id="no-such-order")
+        reconcile.connection_sync(connection=binance)  # not listed, not found: once may be a slow exchange
+        order.refresh_from_db()
+        assert order.status == "open" and order.lookups == 1 and order.discrepancy == ""
+        reconcile.connection_sync(connection=binance)
+        order.refresh_from_db()
+        assert (
+            order.status == "canceled"
+            and order.discrepancy == "the exchange has no such order, the platform had it open"
+        )
+        events = order.events.count()
+        reconcile.connection_sync(connection=binance)  # final now: not synced (nor noted) again
+        assert order.events.count() == events
+
+    def test_cancel_of_an_order_the_exchange_does_not_have(self, api, owner, binance):
+        order = OrderFactory(connection=binance, status=OrderStatus.OPEN, exchange_order_id="no-such-order")
+        response = api(owner).delete(f"/api/v1/orders/{order.pk}/")
+        assert response.status_code == 200, response.content
+        assert response.json()["status"] == "canceled" and "no such order" in response.json()["discrepancy"]
+
+    def test_the_exchange_rejecting_an_open_order_cancels_it_and_flags_it(
+        self, sim, tenant, binance, django_capture_on_commit_callbacks
+    ):
+        from exchanges.simulator.models import Status
+
+        intent = orders.intent_clean(symbol="BTC/USDT", side="sell", type="limit", amount="0.01", price="90000")
+        order = place_and_send(django_capture_on_commit_callbacks, tenant=tenant, intent=intent, connection=binance)
+        assert order.status == "open"
+        sim.venue("binance").orders[order.exchange_order_id].status = Status.REJECTED  # not a move the map allows
+        reconcile.connection_sync(connection=binance)
+        order.refresh_from_db()
+        assert order.status == "canceled" and order.discrepancy == "the exchange says rejected, the platform had open"
+        assert order.events.filter(to_status="canceled", reason__endswith="the exchange says rejected").exists()
 
     def test_an_unknown_order_the_exchange_never_got_is_sent_again_after_confirmation(
         self, sim, tenant, binance, django_capture_on_commit_callbacks, settings
