@@ -5,8 +5,9 @@ trader understands. The exchange stays the last word (its own refusal is recorde
 order's reason); these checks stop what the platform can already see is wrong.
 
 In order, cheapest first: the kill switch; amount and prices truncated to the market's
-precision; the minimum amount and minimum order value (room for an attached stop-loss and
-take-profit included); then, for orders that are not protective: the connection's maximum
+precision; the minimum amount; a market order's stop-loss and take-profit on the right side
+of the price it is expected to fill at; the minimum order value (room for an attached
+stop-loss and take-profit included); then, for orders that are not protective: the connection's maximum
 of open positions, the maximum order value, the maximum position size, the connection's
 share of the tenant's capital and the free balance. Prices, balances and markets come from
 the shared caches where fresh (``risk_prices``); the individual checks are in
@@ -146,6 +147,7 @@ def _assess(tenant, connection, intent, market, limits, reference_price) -> Asse
     held = positions.pop(intent.symbol, (Decimal(0), None))[0]
     p = checks.Proposal(connection, intent, market, price, limits, held)
     checks.check_min_amount(p)
+    checks.check_protection_sides(p)
     checks.check_min_notional(p)
     if not p.protective:
         checks.check_max_positions(p, open_elsewhere=len(positions))

@@ -94,6 +94,26 @@ def check_min_amount(p: Proposal) -> None:
         )
 
 
+def check_protection_sides(p: Proposal) -> None:
+    """A market order's stop-loss on the losing side of the price it is expected to fill at
+    and its take-profit on the winning side: one on the wrong side would fire, or be refused
+    and then fired, as soon as the order fills. (A limit or stop order's are checked against
+    its own price when the order is read.)"""
+    if p.intent.reference_price is not None or p.protective:
+        return
+    below, above = ("stop_loss", "take_profit") if p.intent.side == "buy" else ("take_profit", "stop_loss")
+    for name, wrong in ((below, lambda v: v >= p.price), (above, lambda v: v <= p.price)):
+        value = getattr(p.intent, name)
+        if value is not None and wrong(value):
+            side = "below" if name == below else "above"
+            raise OrderRefused(
+                name,
+                f"Must be {side} the price this {p.intent.side} is expected to fill at on {p.label}, about "
+                f"{num(p.price)} {p.market.quote}; at {num(value)} the {name.replace('_', '-')} would trigger at once.",
+                code="protection_side",
+            )
+
+
 def check_min_notional(p: Proposal) -> None:
     """The order, and the stop-loss / take-profit placed for it once it fills, must each be
     worth the market's minimum order value: a protective order that can never be placed

@@ -93,6 +93,9 @@ class TestApi:
             ({"type": "limit", "side": "sell", "amount": "0.01", "price": "1e21"}, "price"),
             ({"type": "limit", "price": "60000", "stop_loss": "59000", "take_profit": "1e25"}, "take_profit"),
             ({"amount": "99999999999999999999"}, "amount"),
+            ({"stop_loss": "1000000"}, "stop_loss"),  # a market buy's stop above the market: fires at once
+            ({"take_profit": "1000"}, "take_profit"),
+            ({"side": "sell", "stop_loss": "1000"}, "stop_loss"),
         ],
     )
     def test_bad_input_is_a_400_naming_the_field(self, api, owner, binance, body, field):

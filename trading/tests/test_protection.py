@@ -178,7 +178,8 @@ def test_a_lone_stop_loss_rests_on_the_exchange_and_fills_there(sim, tenant, run
 
 def test_a_stop_the_exchange_refuses_is_watched_by_the_platform_instead(sim, tenant, run_tasks):
     connection = connect(sim, tenant)
-    entry = buy(tenant, connection, run_tasks, amount="0.01", stop_loss="60500")  # above the market already
+    # a marketable limit: it fills at about 60,003, below its stop (which is below the limit price)
+    entry = buy(tenant, connection, run_tasks, type="limit", price="61000", amount="0.01", stop_loss="60500")
     WatchedSymbol.objects.create(tenant=tenant, symbol="BTC/USDT")
     tick()
     with run_tasks():
