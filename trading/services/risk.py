@@ -53,9 +53,19 @@ def _open_positions_of(connection):
     return rows.values_list("symbol", "quantity", "average_price")
 
 
+def _in_flight_of(tenant, connection):
+    """Entry orders of the connection that may still fill: their remaining amounts."""
+    from trading.models import Order, Purpose
+    from trading.models.orders import ACTIVE
+
+    rows = Order.objects.filter(tenant_id=tenant, connection_id=connection, status__in=ACTIVE, purpose=Purpose.ENTRY)
+    return rows.order_by().values_list("symbol", "side", "remaining", "price")
+
+
 # read by every order request: compiled once per process (config.prepared)
 _SETTINGS = Prepared(_settings_of, tenant=int)
 _OPEN_POSITIONS = Prepared(_open_positions_of, connection=int)
+_IN_FLIGHT = Prepared(_in_flight_of, tenant=int, connection=int)
 
 _limits_in_use: contextvars.ContextVar = contextvars.ContextVar("trading_limits_in_use", default=None)
 
@@ -141,7 +151,7 @@ def pretrade_assess(
 
 
 def _assess(tenant, connection, intent, market, limits, reference_price) -> Assessment:
-    positions = open_positions(connection=connection)
+    positions = open_positions(connection=connection, in_flight=True)
     price = intent.reference_price or reference_price
     price = price or risk_prices.order_price(connection=connection, intent=intent, market=market)
     held = positions.pop(intent.symbol, (Decimal(0), None))[0]
@@ -158,9 +168,18 @@ def _assess(tenant, connection, intent, market, limits, reference_price) -> Asse
     return Assessment(intent, price)
 
 
-def open_positions(*, connection) -> dict[str, tuple[Decimal, Decimal | None]]:
-    """symbol -> (signed quantity, average price) of the connection's open positions."""
-    return {symbol: (qty, avg) for symbol, qty, avg in _OPEN_POSITIONS.all(connection=connection.pk)}
+def open_positions(*, connection, in_flight: bool = False) -> dict[str, tuple[Decimal, Decimal | None]]:
+    """symbol -> (signed quantity, average price) of the connection's open positions; with
+    ``in_flight``, as they will be once the entry orders still on their way fill (the limits
+    hold for a burst of orders sent together, not only for what has filled)."""
+    positions = {symbol: (qty, avg) for symbol, qty, avg in _OPEN_POSITIONS.all(connection=connection.pk)}
+    if in_flight:
+        for symbol, side, remaining, price in _IN_FLIGHT.all(tenant=connection.tenant_id, connection=connection.pk):
+            qty, avg = positions.get(symbol, (Decimal(0), None))
+            qty += remaining if side == "buy" else -remaining
+            positions[symbol] = (qty, avg or price)
+        positions = {symbol: row for symbol, row in positions.items() if row[0] != 0}
+    return positions
 
 
 def tenant_capital(*, tenant) -> Decimal:

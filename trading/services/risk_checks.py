@@ -146,7 +146,8 @@ def check_max_positions(p: Proposal, *, open_elsewhere: int) -> None:
     if p.held == 0 and open_elsewhere >= p.connection.max_positions:
         raise OrderRefused(
             "connection",
-            f"{p.label} already holds {open_elsewhere} open positions, its maximum of {p.connection.max_positions}.",
+            f"{p.label} already holds {open_elsewhere} open position{'' if open_elsewhere == 1 else 's'} (orders on "
+            f"their way included), its maximum of {p.connection.max_positions}.",
             code="max_positions",
         )
 
@@ -175,8 +176,8 @@ def check_position_size(p: Proposal) -> None:
         quote = p.limits.quote_currency
         raise OrderRefused(
             "amount",
-            f"Your {p.market.symbol} position on {p.label} would be worth about {fmt(value)} {quote}, above your "
-            f"maximum position size of {fmt(maximum)} {quote}.",
+            f"Your {p.market.symbol} position on {p.label} would be worth about {fmt(value)} {quote} (orders on "
+            f"their way included), above your maximum position size of {fmt(maximum)} {quote}.",
             code="max_position_notional",
         )
 

@@ -12,7 +12,7 @@ from trading.market.venues import Venue
 from trading.services import risk
 from trading.services.intents import Intent, OrderRefused
 from trading.services.routing import connection_market
-from trading.tests.factories import PositionFactory, TradingSettingsFactory, simulator_connection
+from trading.tests.factories import OrderFactory, PositionFactory, TradingSettingsFactory, simulator_connection
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -149,8 +149,8 @@ class TestLimits:
         refused = refusal(tenant, binance, buy("0.002", type="limit", price=D("60000")))
         assert refused.field_name == "amount" and refused.refusal_code == "max_position_notional"
         assert refused.text == (
-            "Your BTC/USDT position on Binance would be worth about 1020 USDT, above your maximum position "
-            "size of 1000 USDT."
+            "Your BTC/USDT position on Binance would be worth about 1020 USDT (orders on their way included), "
+            "above your maximum position size of 1000 USDT."
         )
         check(tenant, binance, sell("0.01", type="limit", price=D("60000")))  # reduces it
 
@@ -160,7 +160,39 @@ class TestLimits:
         PositionFactory(connection=binance, symbol="SOL/USDT", quantity=D("0"))  # closed: not counted
         check(tenant, binance, buy("0.1", symbol="ETH/USDT"))  # adds to the open ETH position
         refused = refusal(tenant, binance, buy("0.001"))
-        assert refused.message_dict == {"connection": ["Binance already holds 1 open positions, its maximum of 1."]}
+        assert refused.message_dict == {
+            "connection": ["Binance already holds 1 open position (orders on their way included), its maximum of 1."]
+        }
+
+    def test_orders_on_their_way_count_as_positions_until_they_are_done(self, sim, tenant):
+        """A burst of orders sent together: each sees the others, not only what has filled."""
+        binance = simulator_connection(sim, tenant, max_positions=1)
+        sent = OrderFactory(connection=binance, symbol="ETH/USDT", side="buy", amount=D("1"), remaining=D("1"),
+                            status="open")  # fmt: skip
+        check(tenant, binance, buy("0.1", symbol="ETH/USDT"))  # adds to what is on its way
+        refused = refusal(tenant, binance, buy("0.001"))
+        assert refused.refusal_code == "max_positions"
+        OrderFactory(
+            connection=binance,
+            symbol="SOL/USDT",
+            amount=D("1"),
+            remaining=D("1"),
+            status="pending",
+            purpose="stop_loss",
+        )  # fmt: skip  (protective: only reduces)
+        sent.status = "canceled"
+        sent.save()
+        check(tenant, binance, buy("0.001"))  # canceled: nothing on its way any more
+
+    def test_maximum_position_size_counts_orders_on_their_way(self, sim, tenant):
+        TradingSettingsFactory(tenant=tenant, max_position_notional=D("1000"))
+        binance = simulator_connection(sim, tenant, balances={"USDT": 10_000})
+        OrderFactory(connection=binance, symbol="BTC/USDT", side="buy", amount=D("0.015"), remaining=D("0.012"),
+                     filled=D("0.003"), status="partially_filled")  # fmt: skip
+        PositionFactory(connection=binance, symbol="BTC/USDT", quantity=D("0.003"), average_price=D("60000"))
+        check(tenant, binance, buy("0.001", type="limit", price=D("60000")))  # 0.016 x 60000 = 960
+        refused = refusal(tenant, binance, buy("0.002", type="limit", price=D("60000")))
+        assert refused.refusal_code == "max_position_notional" and "about 1020 USDT" in refused.text
 
 
 class TestCapitalAllocation:

@@ -82,7 +82,10 @@ class TestPriority:
             ({"enabled": False}, None),  # not even considered
             ({"status": "failed"}, "not connected (last test: failed)"),
             ("excluded", "already tried for this order"),
-            ("max_positions", "Primary already holds 1 open positions, its maximum of 1."),
+            (
+                "max_positions",
+                "Primary already holds 1 open position (orders on their way included), its maximum of 1.",
+            ),
             ("allocation", "Primary may hold 1 % of your capital"),
             ("circuit", "paused after repeated failures (circuit open)"),
             ("venue_circuit", "paused after repeated failures (circuit open)"),
