@@ -64,18 +64,42 @@ def _run_each(admin_obj, request, queryset, service, done: str) -> None:
         admin_obj.message_user(request, f"{ok} order(s) {done}.", messages.SUCCESS)
 
 
+class DiscrepancyFilter(admin.SimpleListFilter):
+    """Orders whose database and exchange views disagreed (reconciliation flagged them)."""
+
+    title = "discrepancy"
+    parameter_name = "discrepancy"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Flagged"), ("no", "None"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(discrepancy="")
+        if self.value() == "no":
+            return queryset.filter(discrepancy="")
+        return queryset
+
+
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
     list_display = (
         "id", "created_at", "tenant", "connection", "symbol", "side", "type", "amount", "filled", "average_price",
-        "status", "routing", "purpose",
+        "status", "routing", "purpose", "why",
     )  # fmt: skip
-    list_filter = ("status", "side", "type", "routing", "purpose", "connection__exchange", "tenant")
+    list_filter = ("status", DiscrepancyFilter, "side", "type", "routing", "purpose", "connection__exchange", "tenant")
     search_fields = ("client_order_id", "exchange_order_id", "symbol")
     list_select_related = ("tenant", "connection")
     date_hierarchy = "created_at"
     inlines = [OrderEventInline, TradeInline]
     actions = ["cancel_orders", "reconcile_orders"]
+
+    @admin.display(description="reason / discrepancy")
+    def why(self, order):
+        """What a trader looks at first: the discrepancy if flagged, else the refusal or failure."""
+        if order.discrepancy:
+            return format_html('<strong class="errornote">{}</strong>', order.discrepancy[:120])
+        return order.reason[:120]
 
     @admin.action(description="Cancel selected orders", permissions=["trade"])
     def cancel_orders(self, request, queryset):

@@ -87,6 +87,35 @@ def test_cancel_action_cancels_a_pending_order(client, staff_owner, rows):
     assert order.events.filter(to_status=OrderStatus.CANCELED).exists()
 
 
+def test_flagged_orders_filter_and_show_their_discrepancy(client, staff_owner, rows):
+    Order.objects.filter(pk=rows["order"].pk).update(discrepancy="the exchange says canceled, the platform had open")
+    client.force_login(staff_owner)
+    flagged = client.get("/admin/trading/order/", {"discrepancy": "yes"}).content.decode()
+    assert "the exchange says canceled, the platform had open" in flagged
+    assert f'value="{rows["order"].pk}"' in flagged and f'value="{rows["trade"].order_id}"' not in flagged
+    unflagged = client.get("/admin/trading/order/", {"discrepancy": "no"}).content.decode()
+    assert f'value="{rows["trade"].order_id}"' in unflagged and f'value="{rows["order"].pk}"' not in unflagged
+
+
+def test_reconcile_action_adopts_what_the_exchange_says(client, staff_owner, tenant, exchange_simulator, settings):
+    settings.ORDER_UNKNOWN_CONFIRMATIONS = 1
+    from exchanges.adapters.types import Credentials
+
+    account = exchange_simulator.add_account("binance", balances={"USDT": 1000})
+    connection = ExchangeConnectionFactory(
+        tenant=tenant, exchange="binance", api_base_url=exchange_simulator.base_url,
+        credentials=Credentials(**account.credentials()),
+    )  # fmt: skip
+    order = OrderFactory(connection=connection, status=OrderStatus.OPEN, exchange_order_id="no-such-order")
+    client.force_login(staff_owner)
+    response = client.post(
+        "/admin/trading/order/", {"action": "reconcile_orders", "_selected_action": [order.pk]}, follow=True
+    )
+    assert "1 order(s) reconciled with the exchange" in response.content.decode()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELED and "no such order" in order.discrepancy
+
+
 def test_viewer_has_no_order_actions(client, staff_viewer, rows):
     client.force_login(staff_viewer)
     page = client.get("/admin/trading/order/").content.decode()
