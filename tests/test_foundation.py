@@ -119,14 +119,18 @@ class TestCeleryConfiguration:
     @pytest.mark.parametrize(
         "task, queue",
         [
-            ("trading.tasks.order_submit", "orders"),
+            ("trading.tasks.order_send", "orders"),
+            ("trading.tasks.orders_reconcile", "orders"),
             ("trading.tasks.market_poll", "market"),
-            ("bots.tasks.evaluate_subscriptions", "bots"),
+            ("bots.tasks.bots_evaluate_group", "bots"),
             ("monitoring.tasks.ping", None),
         ],
     )
     def test_routes(self, task, queue):
         from config.celery import app
+
+        app.loader.import_default_modules()
+        assert task in app.tasks  # a real task, not only a name the route's pattern matches
 
         route = app.amqp.router.route({}, task)
         assert route["queue"].name == (queue or "default")

@@ -80,7 +80,8 @@ def published(order: Order) -> None:
 
 
 def backoff(attempt: int, retry_after: float | None = None) -> float:
-    """Exponential with full jitter; never sooner than the exchange's Retry-After."""
+    """Exponential, jittered between half the ceiling and the ceiling (workers never retry in
+    step, and never sooner than half the ceiling); never sooner than the exchange's Retry-After."""
     ceiling = min(settings.ORDER_RETRY_MAX_SECONDS, settings.ORDER_RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0))
     delay = random.uniform(ceiling / 2, ceiling)
     return max(delay, retry_after or 0)
@@ -248,10 +249,10 @@ def _after_refusal(order: Order, exc: ExchangeError) -> None:
         order.reason = reason
         order.set_status(S.REJECTED, reason=reason, data={"error_code": exc.code})
     elif not exc.temporary:
-        order.reason = reason
         hint = " Check the connection's API key and its trading permission." if isinstance(
             exc, AuthenticationFailed) else ""  # fmt: skip
-        order.set_status(S.FAILED, reason=reason + hint, data={"error_code": exc.code})
+        order.reason = reason + hint
+        order.set_status(S.FAILED, reason=order.reason, data={"error_code": exc.code})
     elif isinstance(exc, VENUE_DOWN) and order.routing != Routing.EXPLICIT:
         failover(order, reason)
     elif order.attempts < settings.ORDER_MAX_ATTEMPTS:
