@@ -46,26 +46,31 @@ def _settings_of(tenant):
     return TradingSettings.objects.filter(tenant_id=tenant)[:1]
 
 
-def _open_positions_of(connection):
-    from trading.models import Position
+def _exposure_of(tenant, connection):
+    """The connection's open positions and, in the same statement, its entry orders that may
+    still fill (their remaining amounts, signed): rows of (symbol, quantity, price, is_order)."""
+    from django.db.models import BooleanField, Case, F, Value, When
 
-    rows = Position.objects.filter(connection_id=connection).exclude(quantity=0).order_by()
-    return rows.values_list("symbol", "quantity", "average_price")
+    from trading.models import Order, Position, Purpose
+    from trading.models.orders import ACTIVE, money
 
-
-def _in_flight_of(tenant, connection):
-    """Entry orders of the connection that may still fill: their remaining amounts."""
-    from trading.models import Order, Purpose
-    from trading.models.orders import ACTIVE
-
-    rows = Order.objects.filter(tenant_id=tenant, connection_id=connection, status__in=ACTIVE, purpose=Purpose.ENTRY)
-    return rows.order_by().values_list("symbol", "side", "remaining", "price")
+    positions = (
+        Position.objects.filter(connection_id=connection).exclude(quantity=0).order_by()
+        .annotate(is_order=Value(False, output_field=BooleanField()))
+        .values_list("symbol", "quantity", "average_price", "is_order")
+    )  # fmt: skip
+    signed = Case(When(side="sell", then=-F("remaining")), default=F("remaining"), output_field=money())
+    orders = (
+        Order.objects.filter(tenant_id=tenant, connection_id=connection, status__in=ACTIVE, purpose=Purpose.ENTRY)
+        .order_by().annotate(signed=signed, is_order=Value(True, output_field=BooleanField()))
+        .values_list("symbol", "signed", "price", "is_order")
+    )  # fmt: skip
+    return positions.union(orders, all=True)
 
 
 # read by every order request: compiled once per process (config.prepared)
 _SETTINGS = Prepared(_settings_of, tenant=int)
-_OPEN_POSITIONS = Prepared(_open_positions_of, connection=int)
-_IN_FLIGHT = Prepared(_in_flight_of, tenant=int, connection=int)
+_EXPOSURE = Prepared(_exposure_of, tenant=int, connection=int)
 
 _limits_in_use: contextvars.ContextVar = contextvars.ContextVar("trading_limits_in_use", default=None)
 
@@ -151,7 +156,7 @@ def pretrade_assess(
 
 
 def _assess(tenant, connection, intent, market, limits, reference_price) -> Assessment:
-    positions = open_positions(connection=connection, in_flight=True)
+    positions = open_positions(connection=connection)
     price = intent.reference_price or reference_price
     price = price or risk_prices.order_price(connection=connection, intent=intent, market=market)
     held = positions.pop(intent.symbol, (Decimal(0), None))[0]
@@ -168,18 +173,20 @@ def _assess(tenant, connection, intent, market, limits, reference_price) -> Asse
     return Assessment(intent, price)
 
 
-def open_positions(*, connection, in_flight: bool = False) -> dict[str, tuple[Decimal, Decimal | None]]:
-    """symbol -> (signed quantity, average price) of the connection's open positions; with
-    ``in_flight``, as they will be once the entry orders still on their way fill (the limits
-    hold for a burst of orders sent together, not only for what has filled)."""
-    positions = {symbol: (qty, avg) for symbol, qty, avg in _OPEN_POSITIONS.all(connection=connection.pk)}
-    if in_flight:
-        for symbol, side, remaining, price in _IN_FLIGHT.all(tenant=connection.tenant_id, connection=connection.pk):
-            qty, avg = positions.get(symbol, (Decimal(0), None))
-            qty += remaining if side == "buy" else -remaining
-            positions[symbol] = (qty, avg or price)
-        positions = {symbol: row for symbol, row in positions.items() if row[0] != 0}
-    return positions
+def open_positions(*, connection) -> dict[str, tuple[Decimal, Decimal | None]]:
+    """symbol -> (signed quantity, average price) of the connection's open positions as they
+    will be once its entry orders still on their way fill (the limits hold for a burst of
+    orders sent together, not only for what has filled). One statement."""
+    positions: dict[str, tuple[Decimal, Decimal | None]] = {}
+    orders: dict[str, tuple[Decimal, Decimal | None]] = {}
+    for symbol, qty, price, is_order in _EXPOSURE.all(tenant=connection.tenant_id, connection=connection.pk):
+        rows = orders if is_order else positions
+        held, known = rows.get(symbol, (Decimal(0), None))
+        rows[symbol] = (held + qty, known or price)
+    for symbol, (qty, price) in orders.items():  # a position's average entry before an order's price
+        held, average = positions.get(symbol, (Decimal(0), None))
+        positions[symbol] = (held + qty, average or price)
+    return {symbol: row for symbol, row in positions.items() if row[0] != 0}
 
 
 def tenant_capital(*, tenant) -> Decimal:

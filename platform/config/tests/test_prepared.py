@@ -17,7 +17,7 @@ from exchanges.selectors import connection_find, connection_list
 from tenancy.models import Membership, Role, Tenant
 from tenancy.resolution import membership_for_token
 from tenancy.tests.factories import MembershipFactory, TenantFactory
-from trading.models import Position, TradingSettings
+from trading.models import Order, Position, TradingSettings
 from trading.services import risk
 
 pytestmark = pytest.mark.django_db
@@ -65,9 +65,15 @@ class TestModels:
         conn = _connection(tenant, "A")
         Position.objects.create(tenant=tenant, connection=conn, symbol="BTC/USDT", quantity=Decimal("0.5"),
                                 average_price=Decimal("100"))  # fmt: skip
-        rows = risk.open_positions(connection=conn)
-        assert rows == {"BTC/USDT": (Decimal("0.5"), Decimal("100"))}
-        assert isinstance(rows["BTC/USDT"][0], Decimal)
+        Order.objects.create(
+            tenant=tenant, connection=conn, symbol="ETH/USDT", side="sell", type="limit", amount=Decimal("2"),
+            remaining=Decimal("1.5"), price=Decimal("3000"), status="open",
+        )  # fmt: skip
+        with CaptureQueriesContext(connection) as queries:
+            rows = risk.open_positions(connection=conn)  # a union: the positions and the orders on their way
+        assert len(queries) == 1
+        assert rows == {"BTC/USDT": (Decimal("0.5"), Decimal("100")), "ETH/USDT": (Decimal("-1.5"), Decimal("3000"))}
+        assert all(isinstance(value, Decimal) for row in rows.values() for value in row)
 
 
 class TestValues:
