@@ -216,7 +216,7 @@ class Order(TenantOwnedModel):
 class OrderEvent(TenantOwnedModel):
     # indexed by (order, created_at) below
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", db_index=False)
-    kind = models.CharField(max_length=20, default="status")  # status / retry / failover / discrepancy / fill
+    kind = models.CharField(max_length=20, default="status")  # status / retry / failover / discrepancy / lookup / fees
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20)
     reason = models.TextField(blank=True)

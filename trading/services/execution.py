@@ -461,13 +461,16 @@ def _new_fill(order: Order, answer: ex.Order) -> Trade | None:
     average = answer.average or answer.price or order.price
     old_cost = (order.average_price or Decimal(0)) * order.filled
     price = (average * filled - old_cost) / delta if average else Decimal(0)
-    fee_total = sum((fee.cost for fee in answer.fees), Decimal(0))
+    # an order's fee is in one currency: the first the exchange named; others are flagged, not added
+    currency = order.fee_currency or (answer.fees[0].currency if answer.fees else "")
+    fee_total = sum((fee.cost for fee in answer.fees if fee.currency == currency), Decimal(0))
+    others = sorted({fee.currency for fee in answer.fees if fee.currency != currency})
+    if others:
+        order.note("fees", f"fees in {', '.join(others)} too: only the {currency} fee is counted")
     fee_delta = max(fee_total - order.fee, Decimal(0))
     order.filled, order.average_price = filled, average
     order.remaining = max(order.amount - filled, Decimal(0))
-    order.fee = max(fee_total, order.fee)
-    if answer.fees:
-        order.fee_currency = answer.fees[0].currency
+    order.fee, order.fee_currency = max(fee_total, order.fee), currency
     order.fill_count += 1
     trade = Trade(
         tenant=order.tenant, order=order, connection=order.connection, symbol=order.symbol, side=order.side,

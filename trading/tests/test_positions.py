@@ -177,3 +177,20 @@ def test_order_list_open_means_every_active_status(tenant, other_tenant, conn):
     with pytest.raises(ValidationError) as error:
         order_list(tenant=tenant, status="done")
     assert "status" in error.value.message_dict
+
+
+def test_an_answer_with_fees_in_two_currencies_counts_one_and_flags_the_other(conn):
+    """Fees are added up in the order's one fee currency (the first the exchange named); a
+    second currency is flagged on the order, never added to the first as if it were the same."""
+    from exchanges.adapters import types as ex
+    from trading.services.execution import _adopt
+
+    order = OrderFactory(connection=conn, symbol="BTC/USDT", side="buy", amount=D("0.02"), remaining=D("0.02"))
+    answer = ex.Order(
+        exchange="binance", id="1", client_order_id=order.client_order_id, symbol="BTC/USDT", side=ex.Side.BUY,
+        type=ex.OrderType.MARKET, status=ex.OrderStatus.PARTIALLY_FILLED, amount=D("0.02"), filled=D("0.01"),
+        remaining=D("0.01"), average=D("60000"), fees=(ex.Fee("USDT", D("0.6")), ex.Fee("BNB", D("0.001"))),
+    )  # fmt: skip
+    _, trade = _adopt(order, answer, "synced")
+    assert (order.fee, order.fee_currency, trade.fee, trade.fee_currency) == (D("0.6"), "USDT", D("0.6"), "USDT")
+    assert order.events.filter(kind="fees", reason="fees in BNB too: only the USDT fee is counted").exists()
