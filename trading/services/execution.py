@@ -444,10 +444,12 @@ def gone_at_exchange(order_id: int, *, reason: str) -> Order | None:
         order = _locked(order_id)
         if order is None or order.status not in (S.OPEN, S.PARTIALLY_FILLED):
             return order
-        order.discrepancy = f"the exchange has no such order, the platform had it {order.status}"
+        before = order.status
+        order.discrepancy = f"the exchange has no such order, the platform had it {before}"
         order.note("discrepancy", order.discrepancy)
         order.set_status(S.CANCELED, reason=reason)
         order.save()
+        hooks.order_updated(order, before=before, trade=None)  # a split parent, its protection
         published(order)
     return order
 
