@@ -274,6 +274,17 @@ class TestPipeline:
         reconcile.connection_sync(connection=binance)  # final now: not synced (nor noted) again
         assert order.events.count() == events
 
+    def test_a_split_child_the_exchange_does_not_have_settles_its_parent(self, tenant, binance):
+        parent = OrderFactory(connection=None, tenant=tenant, purpose="split", amount=Decimal("2"),
+                              status=OrderStatus.PARTIALLY_FILLED, filled=Decimal("1"))  # fmt: skip
+        OrderFactory(connection=binance, parent=parent, amount=Decimal("1"), filled=Decimal("1"),
+                     average_price=Decimal("60000"), status=OrderStatus.FILLED)  # fmt: skip
+        gone = OrderFactory(connection=binance, parent=parent, amount=Decimal("1"), status=OrderStatus.OPEN,
+                            exchange_order_id="no-such-order")  # fmt: skip
+        execution.gone_at_exchange(gone.pk, reason="not at the exchange")
+        parent.refresh_from_db()
+        assert parent.status == "canceled" and parent.filled == Decimal("1")  # what filled stays
+
     def test_cancel_of_an_order_the_exchange_does_not_have(self, api, owner, binance):
         order = OrderFactory(connection=binance, status=OrderStatus.OPEN, exchange_order_id="no-such-order")
         response = api(owner).delete(f"/api/v1/orders/{order.pk}/")
